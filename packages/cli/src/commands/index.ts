@@ -1,0 +1,4 @@
+import type { Register } from '../program.js';
+
+/** Every command group of `lab`, in help order. Add yours here. */
+export const commandGroups: Register[] = [];
