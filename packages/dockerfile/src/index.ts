@@ -11,3 +11,18 @@ export type {
   Position,
   SourceRange,
 } from './ast.js';
+export {
+  createLexer,
+  processWord,
+  processWords,
+  processWordWithMatches,
+  envFromList,
+  shellPatternToRegex,
+  reversePattern,
+  ShellError,
+  type ExpansionResult,
+  type LexerOptions,
+  type ShellEnvironment,
+  type ShellLexer,
+  type ShellPattern,
+} from './shell/index.js';
