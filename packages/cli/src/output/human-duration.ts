@@ -1,0 +1,34 @@
+/**
+ * Durations as docker prints them (go-units `HumanDuration`): "Less than a second",
+ * "About a minute", "2 hours", "3 weeks"… and the `CREATED` column's "2 hours ago".
+ */
+
+/** go-units `HumanDuration` for a duration in milliseconds. */
+export function humanDuration(ms: number): string {
+  const seconds = Math.trunc(ms / 1000);
+  if (seconds < 1) return 'Less than a second';
+  if (seconds === 1) return '1 second';
+  if (seconds < 60) return `${seconds} seconds`;
+  const minutes = Math.trunc(ms / 60_000);
+  if (minutes === 1) return 'About a minute';
+  if (minutes < 60) return `${minutes} minutes`;
+  const hours = Math.trunc(ms / 3_600_000 + 0.5);
+  if (hours === 1) return 'About an hour';
+  if (hours < 48) return `${hours} hours`;
+  if (hours < 24 * 7 * 2) return `${Math.trunc(hours / 24)} days`;
+  if (hours < 24 * 30 * 2) return `${Math.trunc(hours / 24 / 7)} weeks`;
+  if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24 / 30)} months`;
+  return `${Math.trunc(Math.trunc(ms / 3_600_000) / 24 / 365)} years`;
+}
+
+/**
+ * docker's "CREATED" cell: `<duration> ago`, or `N/A` when the time is unknown (absent or
+ * unparsable), as docker prints for a zero time.
+ */
+export function timeAgo(created: string | Date | undefined, now: Date = new Date()): string {
+  if (created === undefined || created === '') return 'N/A';
+  const at = created instanceof Date ? created : new Date(created);
+  const t = at.getTime();
+  if (Number.isNaN(t) || at.getUTCFullYear() <= 1) return 'N/A';
+  return `${humanDuration(Math.max(0, now.getTime() - t))} ago`;
+}
