@@ -8,18 +8,30 @@ export type Digest = `${string}:${string}`;
 const ENCODED: Record<string, RegExp> = {
   sha256: /^[a-f0-9]{64}$/,
   sha512: /^[a-f0-9]{128}$/,
+  blake3: /^[a-f0-9]{64}$/,
 };
 
 /** Grammar of the OCI image spec: algorithm-component ([+._-] algorithm-component)* ":" encoded. */
 const DIGEST_GRAMMAR = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 
+/** The two parts of a digest string. */
 export interface ParsedDigest {
   algorithm: string;
   encoded: string;
 }
 
+/** Options of {@link parseDigest}. */
+export interface ParseDigestOptions {
+  /**
+   * Accept a well-formed digest whose algorithm lab does not know (the image spec says such
+   * documents must not be rejected, only left unverified). Default false: only sha256,
+   * sha512 and blake3 are accepted, with their exact lower-case hex lengths.
+   */
+  allowUnknownAlgorithm?: boolean;
+}
+
 /** Parses and validates a digest string; throws invalid-argument naming the problem. */
-export function parseDigest(value: string): ParsedDigest {
+export function parseDigest(value: string, options: ParseDigestOptions = {}): ParsedDigest {
   if (!DIGEST_GRAMMAR.test(value)) {
     throw invalidArgument(
       `invalid digest "${value}": expected algorithm:hex, for example sha256:<64 hex digits>`,
@@ -31,6 +43,7 @@ export function parseDigest(value: string): ParsedDigest {
   const encoded = value.slice(colon + 1);
   const rule = ENCODED[algorithm];
   if (rule === undefined) {
+    if (options.allowUnknownAlgorithm === true) return { algorithm, encoded };
     throw invalidArgument(
       `unsupported digest algorithm "${algorithm}" in "${value}": use sha256 or sha512`,
       { details: { digest: value } },
@@ -38,16 +51,17 @@ export function parseDigest(value: string): ParsedDigest {
   }
   if (!rule.test(encoded)) {
     throw invalidArgument(
-      `invalid ${algorithm} digest "${value}": the encoded part must be ${algorithm === 'sha256' ? 64 : 128} lower-case hex digits`,
+      `invalid ${algorithm} digest "${value}": the encoded part must be ${algorithm === 'sha512' ? 128 : 64} lower-case hex digits`,
       { details: { digest: value } },
     );
   }
   return { algorithm, encoded };
 }
 
-export function isDigest(value: string): value is Digest {
+/** True when `value` is a valid digest of a known algorithm (see {@link parseDigest}). */
+export function isDigest(value: string, options: ParseDigestOptions = {}): value is Digest {
   try {
-    parseDigest(value);
+    parseDigest(value, options);
     return true;
   } catch {
     return false;
