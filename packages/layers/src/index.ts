@@ -1,1 +1,1 @@
-export {};
+export * from './tar/index.js';
