@@ -1,1 +1,2 @@
 export * from './tar/index.js';
+export * from './content/index.js';
