@@ -11,6 +11,30 @@ export type {
   Position,
   SourceRange,
 } from './ast.js';
+export { parse, MAX_LINE_BYTES } from './parser/parse.js';
+export {
+  DockerfileParseError,
+  isDockerfileParseError,
+  type ParseErrorLocation,
+} from './parser/errors.js';
+export { dump, dumpInstruction, goQuote, goToLower } from './dump.js';
+export {
+  detectSyntax,
+  findDirective,
+  parseDirectives,
+  DirectiveError,
+  type DirectiveLookup,
+  type FoundDirective,
+} from './parser/directives.js';
+export {
+  chompHeredocContent,
+  heredocsFromLine,
+  parseHeredocWord,
+  HeredocWordError,
+  type HeredocOpener,
+} from './parser/heredoc.js';
+export { splitWords, type Word } from './parser/words.js';
+export { readJsonArray, type JsonArrayResult } from './parser/json-array.js';
 export {
   createLexer,
   processWord,
