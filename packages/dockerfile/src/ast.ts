@@ -59,7 +59,7 @@ export interface Heredoc {
   readonly chomp: boolean;
   /** The file descriptor written before `<<` (`3<<EOF`), 0 when absent. */
   readonly fileDescriptor: number;
-  /** From the opener word through the terminator line. */
+  /** From the first body line through the terminator line. */
   readonly range: SourceRange;
 }
 
