@@ -1,0 +1,10 @@
+export {
+  compressStream,
+  compressionOfMediaType,
+  decompressedStream,
+  detectCompression,
+  MAGIC_LENGTH,
+  type CompressOptions,
+  type Compression,
+  type DecompressedStream,
+} from './compression.js';
