@@ -11,3 +11,5 @@ export * from './layout.js';
 export * from './runtime-spec.js';
 export * from './runtime-state.js';
 export * from './canonical-json.js';
+export * from './reference.js';
+export * from './platform.js';
