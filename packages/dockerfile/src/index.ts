@@ -50,3 +50,4 @@ export {
   type ShellLexer,
   type ShellPattern,
 } from './shell/index.js';
+export * from './instructions/index.js';

@@ -1,0 +1,31 @@
+export type * from './types.js';
+export { DockerfileError, isDockerfileError } from './error.js';
+export {
+  parseInstruction,
+  parseInstructions,
+  INSTRUCTION_NAMES,
+  type ParseInstructionsOptions,
+} from './parse.js';
+export { expandCommand, type Expanders, type WordExpander } from './expand.js';
+export { parseMount, checkMount, parseRamInBytes, type ValueExpander } from './mount.js';
+export {
+  defaultArgs,
+  evaluateMetaArgs,
+  formatPlatform,
+  isProxyArg,
+  PLATFORM_ARGS,
+  PROXY_ARGS,
+  RESERVED_BUILD_ARGS,
+  type MetaArgInfo,
+  type Platform,
+} from './args.js';
+export {
+  resolveBuildGraph,
+  type BuildGraph,
+  type BuildGraphOptions,
+  type ResolvedStage,
+  type StageDependency,
+  type StageSource,
+} from './graph.js';
+export { suggest } from './suggest.js';
+export { parseGoDuration, formatGoDuration } from './go-parse.js';
