@@ -1,4 +1,5 @@
 import type { Register } from '../program.js';
+import { registerDockerfile } from './dockerfile/index.js';
 
 /** Every command group of `lab`, in help order. Add yours here. */
-export const commandGroups: Register[] = [];
+export const commandGroups: Register[] = [registerDockerfile];

@@ -1,0 +1,11 @@
+import type { Register } from '../../program.js';
+import { registerParse } from './parse.js';
+
+/** `lab dockerfile …`: Dockerfile tools. Each subcommand registers itself on the group. */
+export const registerDockerfile: Register = (program, ctx) => {
+  const group = program
+    .command('dockerfile')
+    .description('work with Dockerfiles: parse, lint')
+    .showSuggestionAfterError();
+  registerParse(group, ctx);
+};
