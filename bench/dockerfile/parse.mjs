@@ -1,3 +1,4 @@
+/* global process, console, Buffer */
 // Dockerfile parse throughput: lab's BuildKit-exact parser (packages/dockerfile/dist)
 // vs the npm package dockerfile-ast, over every Dockerfile of the BuildKit conformance
 // data, in the same process. Build first: pnpm --filter @lab/dockerfile build
@@ -23,7 +24,13 @@ const { DockerfileParser } = require('dockerfile-ast');
 
 // Every Dockerfile that parses (the negative cases are left out: they throw in lab).
 const files = [];
-for (const dir of ['parser', 'parser-line', 'parser-heredoc', 'parser-heredoc-json', 'parser-warnings']) {
+for (const dir of [
+  'parser',
+  'parser-line',
+  'parser-heredoc',
+  'parser-heredoc-json',
+  'parser-warnings',
+]) {
   const base = path.join(dataDir, dir);
   const names = existsSync(path.join(base, 'Dockerfile')) ? [''] : readdirSync(base);
   for (const name of names) files.push(readFileSync(path.join(base, name, 'Dockerfile'), 'utf8'));
