@@ -43,6 +43,106 @@ function lineColumn(text: string, position: number): string {
 }
 
 /**
+ * The offset of the first syntax error in `text` (a small recursive-descent scan used only
+ * after JSON.parse failed, because V8 does not always say where: "Unexpected token '}'").
+ */
+class SyntaxErrorAt extends Error {
+  constructor(readonly offset: number) {
+    super(`JSON syntax error at offset ${offset}`);
+  }
+}
+
+function jsonErrorOffset(text: string): number {
+  let i = 0;
+  const ws = (): void => {
+    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
+  };
+  const fail = (): never => {
+    throw new SyntaxErrorAt(i);
+  };
+  const literal = (word: string): void => {
+    if (text.startsWith(word, i)) i += word.length;
+    else fail();
+  };
+  const string = (): void => {
+    i++;
+    while (i < text.length && text[i] !== '"') {
+      const c = text.charCodeAt(i);
+      if (c < 0x20) fail();
+      if (text[i] === '\\') {
+        i++;
+        if (text[i] === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail();
+          i += 4;
+        } else if (!'"\\/bfnrt'.includes(text[i] ?? 'x')) fail();
+      }
+      i++;
+    }
+    if (i >= text.length) fail();
+    i++;
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') {
+        i++;
+        return;
+      }
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail();
+        string();
+        ws();
+        if (text[i] !== ':') fail();
+        i++;
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === '}') {
+          i++;
+          return;
+        } else fail();
+      }
+    } else if (c === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') {
+        i++;
+        return;
+      }
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === ']') {
+          i++;
+          return;
+        } else fail();
+      }
+    } else if (c === '"') string();
+    else if (c === 't') literal('true');
+    else if (c === 'f') literal('false');
+    else if (c === 'n') literal('null');
+    else {
+      const m = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(i));
+      if (m === null) fail();
+      i += m![0].length;
+    }
+  };
+  try {
+    value();
+    ws();
+    return i < text.length ? i : -1;
+  } catch (err) {
+    if (err instanceof SyntaxErrorAt) return err.offset;
+    throw err;
+  }
+}
+
+/**
  * Parses JSON text (or UTF-8 bytes) and throws invalid-argument with `source:line:column`
  * on a syntax error. A non-string, non-bytes value is returned as it is.
  */
@@ -53,10 +153,14 @@ export function decodeJson(input: JsonInput, source = '<input>'): unknown {
     return JSON.parse(text) as unknown;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    const position = /position (\d+)/.exec(message)?.[1];
-    const where =
-      position === undefined ? source : `${source}:${lineColumn(text, Number(position))}`;
-    throw invalidArgument(`${where}: not valid JSON (${message}); fix the file or re-create it`, {
+    const reported = /position (\d+)/.exec(message)?.[1];
+    const position = reported === undefined ? jsonErrorOffset(text) : Number(reported);
+    const where = position < 0 ? source : `${source}:${lineColumn(text, position)}`;
+    // V8 quotes the whole input in some messages; keep only the reason.
+    const reason = message
+      .replace(/, ".*" is not valid JSON$/s, '')
+      .replace(/ in JSON at position \d+.*$/s, '');
+    throw invalidArgument(`${where}: not valid JSON (${reason}); fix the file or re-create it`, {
       cause: err,
       details: { source },
     });
