@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { isAlreadyExists, isNotFound } from '@lab/oci';
+import { type Digest, isAlreadyExists, isNotFound } from '@lab/oci';
+import { applyLayer } from '../diff/index.js';
 import type { LayerFormat, Snapshotter } from './types.js';
 
 /** One layer of an image, bottom first: its ChainID and a way to read its (maybe compressed) tar. */
 export interface UnpackLayer {
   chainID: string;
+  /** When given, the layer's uncompressed sha256 must match (checked by the applier). */
+  diffID?: Digest;
   open: () => Readable | Promise<Readable>;
 }
 
@@ -13,12 +16,12 @@ export interface UnpackLayer {
 export type LayerApplier = (
   stream: Readable,
   dir: string,
-  options: { format: LayerFormat; signal?: AbortSignal },
+  options: { format: LayerFormat; signal?: AbortSignal; expectedDiffID?: Digest },
 ) => Promise<unknown>;
 
 export interface UnpackOptions {
-  /** Applies one layer tar onto a directory. */
-  apply: LayerApplier;
+  /** Applies one layer tar onto a directory; default {@link applyLayer}. */
+  apply?: LayerApplier;
   signal?: AbortSignal;
 }
 
@@ -38,8 +41,9 @@ export interface UnpackedLayer {
 export async function unpackImageLayers(
   snapshotter: Snapshotter,
   layers: readonly UnpackLayer[],
-  options: UnpackOptions,
+  options: UnpackOptions = {},
 ): Promise<UnpackedLayer[]> {
+  const apply = options.apply ?? applyLayer;
   const results: UnpackedLayer[] = [];
   let parent: string | undefined;
   for (const layer of layers) {
@@ -57,8 +61,9 @@ export async function unpackImageLayers(
     try {
       const dir = await snapshotter.writableDir(key);
       const stream = await layer.open();
-      await options.apply(stream, dir, {
+      await apply(stream, dir, {
         format: snapshotter.layerFormat,
+        ...(layer.diffID === undefined ? {} : { expectedDiffID: layer.diffID }),
         ...(options.signal === undefined ? {} : { signal: options.signal }),
       });
       try {
