@@ -4,3 +4,4 @@ export * from './diff/index.js';
 export * from './content/index.js';
 export * from './snapshots/index.js';
 export * from './union/index.js';
+export * from './images/index.js';
