@@ -81,7 +81,10 @@ export interface InstructionNode {
   readonly onbuild?: InstructionNode;
   /** True when the arguments are in exec (JSON array) form. */
   readonly json: boolean;
-  /** Heredoc bodies, in opener order (RUN/COPY/ADD shell form only). */
+  /**
+   * Heredoc bodies, in opener order (RUN/COPY/ADD shell form only). For
+   * `ONBUILD RUN <<EOF`, they are on the ONBUILD node, as in BuildKit.
+   */
   readonly heredocs: readonly Heredoc[];
   /**
    * The logical instruction text after joining continuation lines (BuildKit's

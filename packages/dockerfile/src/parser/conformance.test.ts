@@ -113,7 +113,7 @@ describe.each(['parser-heredoc', 'parser-heredoc-json'])('heredocs (%s)', (dir) 
   it.each(exp.children.map((c) => [c.child, c] as const))('child %i', (_, c) => {
     const node = result.instructions[c.child];
     expect(node).toBeDefined();
-    const docs = node?.onbuild?.heredocs.length ? node.onbuild.heredocs : (node?.heredocs ?? []);
+    const docs = node?.heredocs ?? [];
     expect(
       docs.map((h) => ({
         name: h.name,

@@ -100,7 +100,8 @@ describe('instructions', () => {
     expect(node?.keyword).toBe('onbuild');
     expect(node?.onbuild?.keyword).toBe('copy');
     expect(node?.onbuild?.flags).toEqual(['--chown=1']);
-    expect(node?.onbuild?.heredocs.map((h) => h.content)).toEqual(['body\n']);
+    expect(node?.heredocs.map((h) => h.content)).toEqual(['body\n']);
+    expect(node?.onbuild?.heredocs).toEqual([]);
     expect(dump(result)).toBe('(onbuild (copy ["--chown=1"] "<<EOF" "/x"))');
   });
 

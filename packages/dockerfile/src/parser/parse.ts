@@ -228,10 +228,8 @@ class Parser {
               range: { start: { line: bodyLine, column: 1 }, end: range.end },
             });
           }
-          node =
-            target === node
-              ? { ...node, heredocs, range }
-              : { ...node, range, onbuild: { ...target, heredocs } };
+          // Like BuildKit, an ONBUILD's heredocs belong to the ONBUILD node itself.
+          node = { ...node, heredocs, range };
         }
       }
       this.instructions.push(node);
