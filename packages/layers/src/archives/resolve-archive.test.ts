@@ -1,0 +1,146 @@
+import { execFileSync } from 'node:child_process';
+import { createReadStream, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isInvalidArgument, sha256 } from '@lab/oci';
+import { openContentStore, type ContentStore } from '../content/index.js';
+import {
+  missingTool,
+  rewriteArchive,
+  toolArchives,
+  type ToolArchives,
+} from '../../test/interop/fixtures.js';
+import { resolveDockerArchive } from './docker-archive.js';
+import { resolveOciArchive } from './oci-archive.js';
+import { readArchive } from './read-archive.js';
+
+const missing = missingTool('umoci', 'skopeo');
+if (missing !== undefined) console.warn(`archive resolver tests skipped: ${missing}`);
+
+describe.skipIf(missing !== undefined)('reading archives made by skopeo', () => {
+  let tmp: string;
+  let store: ContentStore;
+  let tools: ToolArchives;
+  let layoutIndex: { manifests: { digest: string }[] };
+  let rootfsDigest: string;
+
+  beforeAll(async () => {
+    tools = await toolArchives();
+    tmp = await mkdtemp(join(tmpdir(), 'lab-archive-'));
+    layoutIndex = JSON.parse(
+      readFileSync(join(tools.layout, 'index.json'), 'utf8'),
+    ) as typeof layoutIndex;
+    const { busyboxRootfsTar } = await import('../../test/interop/fixtures.js');
+    rootfsDigest = sha256(readFileSync(await busyboxRootfsTar()));
+  });
+  afterAll(async () => {
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  async function freshStore(): Promise<ContentStore> {
+    store = await openContentStore(await mkdtemp(join(tmp, 'root-')));
+    return store;
+  }
+
+  it('resolves a podman/skopeo docker-archive (symlinked legacy layer.tar) to one image with its RepoTags', async () => {
+    const s = await freshStore();
+    const catalog = await readArchive(s, createReadStream(tools.dockerArchive), {
+      smallFileLimit: 4096,
+    });
+    const [image, ...rest] = await resolveDockerArchive(s, catalog);
+    expect(rest).toHaveLength(0);
+    expect(image?.names).toEqual(['docker.io/library/busybox:latest']);
+    const manifest = JSON.parse(Buffer.from(image?.manifest.bytes ?? []).toString()) as {
+      layers: { digest: string; mediaType: string }[];
+    };
+    expect(manifest.layers.map((l) => l.digest)).toEqual([rootfsDigest]);
+    expect(manifest.layers[0]?.mediaType).toBe('application/vnd.oci.image.layer.v1.tar');
+    // the big layer was spooled into the store while streaming
+    expect(await s.has(rootfsDigest as `sha256:${string}`)).toBe(true);
+  });
+
+  it('resolves a gzip-compressed docker-archive the same way', async () => {
+    const s = await freshStore();
+    const gz = join(tmp, 'docker.tar.gz');
+    execFileSync('sh', ['-c', `gzip -c ${tools.dockerArchive} > ${gz}`]);
+    const catalog = await readArchive(s, createReadStream(gz));
+    expect(catalog.compression).toBe('gzip');
+    const images = await resolveDockerArchive(s, catalog);
+    expect(images[0]?.names).toEqual(['docker.io/library/busybox:latest']);
+  });
+
+  it('resolves an oci-archive keeping the manifest bytes (same digest as the layout)', async () => {
+    const s = await freshStore();
+    const catalog = await readArchive(s, createReadStream(tools.ociArchive));
+    const [image] = await resolveOciArchive(s, catalog);
+    expect(image?.manifest.descriptor.digest).toBe(layoutIndex.manifests[0]?.digest);
+    expect(image?.names).toEqual(['busybox:latest']);
+    expect(image?.blobs).toHaveLength(3);
+  });
+
+  it('refuses a blob whose content does not match its name, naming the entry', async () => {
+    const s = await freshStore();
+    const bad = join(tmp, 'tampered.tar');
+    await rewriteArchive(tools.ociArchive, bad, (e) => {
+      if (!e.name.startsWith('blobs/') || e.body.length < 1000) return e;
+      const body = Buffer.from(e.body);
+      body[body.length - 1] = (body.at(-1) ?? 0) ^ 0xff;
+      return { name: e.name, body };
+    });
+    await expect(readArchive(s, createReadStream(bad))).rejects.toSatisfy(
+      (err: Error) =>
+        isInvalidArgument(err) &&
+        /blobs\/sha256\/[0-9a-f]{64}/.test(err.message) &&
+        /digest mismatch/.test(err.message),
+    );
+  });
+
+  it('refuses entry names that climb out of the archive', async () => {
+    const s = await freshStore();
+    const bad = join(tmp, 'traversal.tar');
+    await rewriteArchive(tools.dockerArchive, bad, (e) =>
+      e.name === 'repositories' ? { name: '../../etc/evil', body: e.body } : e,
+    );
+    await expect(readArchive(s, createReadStream(bad))).rejects.toSatisfy(
+      (err: Error) => isInvalidArgument(err) && err.message.includes('../../etc/evil'),
+    );
+  });
+
+  it('refuses a truncated archive, naming the entry that ends early', async () => {
+    const s = await freshStore();
+    const bytes = await readFile(tools.dockerArchive);
+    const cut = bytes.subarray(0, Math.floor(bytes.length / 2));
+    await expect(readArchive(s, Readable.from([cut]))).rejects.toSatisfy(
+      (err: Error) =>
+        isInvalidArgument(err) && /truncated/.test(err.message) && /entry "/.test(err.message),
+    );
+  });
+
+  it('refuses a corrupt gzip archive', async () => {
+    const s = await freshStore();
+    const gz = execFileSync('gzip', ['-c', tools.dockerArchive], { maxBuffer: 1 << 26 });
+    const broken = Buffer.from(gz.subarray(0, gz.length - 100));
+    await expect(readArchive(s, Readable.from([broken]))).rejects.toSatisfy(
+      (err: Error) => isInvalidArgument(err) && /gzip/.test(err.message),
+    );
+  });
+
+  it('refuses a docker-archive whose layer does not match the config DiffID', async () => {
+    const s = await freshStore();
+    const bad = join(tmp, 'wrong-layer.tar');
+    await rewriteArchive(tools.dockerArchive, bad, (e) => {
+      if (!e.name.endsWith('.tar')) return e;
+      const body = Buffer.from(e.body);
+      body[600] = (body[600] ?? 0) ^ 0x01;
+      return { name: e.name, body };
+    });
+    const catalog = await readArchive(s, createReadStream(bad));
+    await expect(resolveDockerArchive(s, catalog)).rejects.toSatisfy(
+      (err: Error) =>
+        isInvalidArgument(err) && /DiffID/.test(err.message) && /\.tar"/.test(err.message),
+    );
+  });
+});
