@@ -5,3 +5,4 @@ export * from './content/index.js';
 export * from './snapshots/index.js';
 export * from './union/index.js';
 export * from './images/index.js';
+export * from './archives/index.js';
