@@ -30,10 +30,17 @@ export class SourceMap {
     this.columns.push(column);
   }
 
+  /** The last segment starting at or before `offset` (binary search). */
   private segment(offset: number): number {
-    let i = this.offsets.length - 1;
-    while (i > 0 && (this.offsets[i] ?? 0) > offset) i--;
-    return i;
+    const offsets = this.offsets;
+    let lo = 0;
+    let hi = offsets.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if ((offsets[mid] ?? 0) <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
   }
 
   position(offset: number): Position {

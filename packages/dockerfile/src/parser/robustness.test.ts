@@ -154,6 +154,14 @@ describe('large inputs parse in bounded time', () => {
     expect(result.instructions[1]?.range.end.line).toBe(60001);
   });
 
+  it('parses 60000 continuation lines of COPY sources, each argument located', () => {
+    const text =
+      'COPY ' + Array.from({ length: 60000 }, (_, i) => `s${String(i)}`).join(' \\\n') + ' /dst/\n';
+    const copy = parse(text).instructions[0];
+    expect(copy?.args).toHaveLength(60001);
+    expect(copy?.args[59999]?.range.start).toEqual({ line: 60000, column: 1 });
+  });
+
   it('parses a line of exactly 65535 bytes and rejects 65536', () => {
     const ok = 'FROM a\nLABEL x=' + 'a'.repeat(65535 - 8);
     expect(parse(ok).instructions[1]?.args[1]?.value).toHaveLength(65535 - 8);
