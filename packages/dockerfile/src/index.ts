@@ -51,3 +51,4 @@ export {
   type ShellPattern,
 } from './shell/index.js';
 export * from './instructions/index.js';
+export * from './lint/index.js';

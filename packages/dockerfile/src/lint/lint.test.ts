@@ -1,0 +1,325 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse } from '../parser/parse.js';
+import { lint, parseLintConfig, RULES } from './index.js';
+import type { LintOptions } from './index.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+const conformance =
+  process.env.LAB_BUILDKIT_CONFORMANCE ?? path.resolve(repoRoot, '../shared/conformance/buildkit');
+
+/** `LINE:COL Rule: message` for each warning. */
+function check(text: string, options?: LintOptions): string[] {
+  const r = lint(text, options);
+  expect(r.error).toBeUndefined();
+  return r.warnings.map((w) => `${w.line}:${w.column} ${w.rule}: ${w.message}`);
+}
+
+describe('each build check', () => {
+  it('StageNameCasing', () => {
+    expect(check('FROM alpine AS Builder\n')).toEqual([
+      "1:1 StageNameCasing: Stage name 'Builder' should be lowercase",
+    ]);
+  });
+
+  it('FromAsCasing', () => {
+    expect(check('FROM alpine as builder\n')).toEqual([
+      "1:1 FromAsCasing: 'as' and 'FROM' keywords' casing do not match",
+    ]);
+    expect(check('from alpine AS builder\n')).toEqual([
+      "1:1 FromAsCasing: 'AS' and 'from' keywords' casing do not match",
+    ]);
+    // A mixed-case FROM is left to ConsistentInstructionCasing.
+    expect(check('From alpine as builder\n')).toEqual([
+      "1:1 ConsistentInstructionCasing: Command 'From' should match the case of the command majority (uppercase)",
+    ]);
+  });
+
+  it('NoEmptyContinuation', () => {
+    expect(check('FROM alpine\nRUN echo a \\\n\n  b\n')).toEqual([
+      '2:1 NoEmptyContinuation: Empty continuation line',
+    ]);
+  });
+
+  it('ConsistentInstructionCasing', () => {
+    expect(check('FROM alpine\nrun echo\nRUN echo\n')).toEqual([
+      "2:1 ConsistentInstructionCasing: Command 'run' should match the case of the command majority (uppercase)",
+    ]);
+    expect(check('from alpine\nrun a\nRun b\n')).toEqual([
+      "3:1 ConsistentInstructionCasing: Command 'Run' should match the case of the command majority (lowercase)",
+    ]);
+  });
+
+  it('DuplicateStageName', () => {
+    expect(check('FROM alpine AS a\nFROM alpine AS a\n')).toEqual([
+      '2:1 DuplicateStageName: Duplicate stage name "a", stage names should be unique',
+    ]);
+  });
+
+  it('ReservedStageName', () => {
+    expect(check('FROM alpine AS scratch\n')).toEqual([
+      '1:1 ReservedStageName: Stage name should not use the same name as reserved stage "scratch"',
+    ]);
+  });
+
+  it('JSONArgsRecommended, unless a SHELL is set', () => {
+    expect(check('FROM alpine\nENTRYPOINT my-app --serve\n')).toEqual([
+      '2:1 JSONArgsRecommended: JSON arguments recommended for ENTRYPOINT to prevent unintended behavior related to OS signals',
+    ]);
+    expect(check('FROM alpine\nSHELL ["/bin/ash", "-c"]\nCMD my-app\n')).toEqual([]);
+    expect(check('FROM alpine\nCMD ["my-app"]\n')).toEqual([]);
+  });
+
+  it('MaintainerDeprecated', () => {
+    expect(check('FROM alpine\nMAINTAINER me\n')).toEqual([
+      '2:1 MaintainerDeprecated: Maintainer instruction is deprecated in favor of using label',
+    ]);
+  });
+
+  it('UndefinedArgInFrom, with a suggestion', () => {
+    expect(check('ARG VERSION=1\nFROM alpine:${VERSIN}\n')).toEqual([
+      '2:1 InvalidDefaultArgInFrom: Default value for ARG alpine:${VERSIN} results in empty or invalid base image name',
+      "2:1 UndefinedArgInFrom: FROM argument 'VERSIN' is not declared (did you mean VERSION?)",
+    ]);
+    expect(check('FROM --platform=$BUILDPLATFORM alpine\n')).toEqual([]);
+  });
+
+  it('WorkdirRelativePath, only for the first WORKDIR of a stage chain', () => {
+    expect(check('FROM alpine\nWORKDIR app\nWORKDIR sub\n')).toEqual([
+      '2:1 WorkdirRelativePath: Relative workdir "app" can have unexpected results if the base image changes',
+    ]);
+    expect(check('FROM alpine AS a\nWORKDIR /app\nFROM a\nWORKDIR sub\n')).toEqual([]);
+  });
+
+  it('UndefinedVar, with a suggestion, when the base environment is known', () => {
+    expect(check('FROM scratch\nENV FOO=1\nCOPY $FO0 /x\n')).toEqual([
+      "3:1 UndefinedVar: Usage of undefined variable '$FO0' (did you mean $FOO?)",
+    ]);
+    expect(check('FROM scratch\nARG DECLARED\nCOPY $DECLARED /x\n')).toEqual([]);
+    expect(check('FROM scratch\nENV P=$PATH:/x\n')).toEqual([]);
+    // The base image may define it: quiet unless its environment is known.
+    expect(check('FROM golang\nENV X=$GOPATH/bin\n')).toEqual([]);
+    expect(
+      check('FROM golang\nENV X=$GOPATH/bin Y=$Y\n', { imageEnv: () => ['GOPATH=/go'] }),
+    ).toEqual(["2:1 UndefinedVar: Usage of undefined variable '$Y'"]);
+    expect(check('FROM alpine\nWORKDIR /$DIR\n', { imageEnv: () => [] })).toEqual([
+      "2:1 UndefinedVar: Usage of undefined variable '$DIR'",
+    ]);
+  });
+
+  it('MultipleInstructionsDisallowed reports the earlier instruction', () => {
+    expect(
+      check('FROM alpine\nCMD ["a"]\nHEALTHCHECK NONE\nCMD ["b"]\nHEALTHCHECK NONE\n'),
+    ).toEqual([
+      '2:1 MultipleInstructionsDisallowed: Multiple CMD instructions should not be used in the same stage because only the last one will be used',
+      '3:1 MultipleInstructionsDisallowed: Multiple HEALTHCHECK instructions should not be used in the same stage because only the last one will be used',
+    ]);
+  });
+
+  it('LegacyKeyValueFormat', () => {
+    expect(check('FROM alpine\nENV A b c\nLABEL x y\n')).toEqual([
+      '2:1 LegacyKeyValueFormat: "ENV key=value" should be used instead of legacy "ENV key value" format',
+      '3:1 LegacyKeyValueFormat: "LABEL key=value" should be used instead of legacy "LABEL key value" format',
+    ]);
+  });
+
+  it('RedundantTargetPlatform', () => {
+    expect(check('FROM --platform=$TARGETPLATFORM alpine\n')).toEqual([
+      '1:1 RedundantTargetPlatform: Setting platform to predefined $TARGETPLATFORM in FROM is redundant as this is the default behavior',
+    ]);
+  });
+
+  it('SecretsUsedInArgOrEnv', () => {
+    expect(
+      check('FROM alpine\nARG GITHUB_TOKEN\nENV DB_PASSWORD=x PUBLIC_KEY=y apikey=z\n'),
+    ).toEqual([
+      '2:1 SecretsUsedInArgOrEnv: Do not use ARG or ENV instructions for sensitive data (ARG "GITHUB_TOKEN")',
+      '3:1 SecretsUsedInArgOrEnv: Do not use ARG or ENV instructions for sensitive data (ENV "DB_PASSWORD")',
+      '3:1 SecretsUsedInArgOrEnv: Do not use ARG or ENV instructions for sensitive data (ENV "apikey")',
+    ]);
+  });
+
+  it('InvalidDefaultArgInFrom', () => {
+    expect(check('ARG TAG\nFROM alpine:${TAG}\n')).toEqual([
+      '2:1 InvalidDefaultArgInFrom: Default value for ARG alpine:${TAG} results in empty or invalid base image name',
+    ]);
+    expect(check('ARG TAG\nFROM alpine:${TAG}\n', { buildArgs: { TAG: '3' } })).toHaveLength(1);
+    expect(check('ARG TAG=3\nFROM alpine:${TAG}\n')).toEqual([]);
+  });
+
+  it('FromPlatformFlagConstDisallowed, unless the stage name mentions the platform', () => {
+    expect(check('FROM --platform=linux/arm64 alpine AS build\n')).toEqual([
+      '1:1 FromPlatformFlagConstDisallowed: FROM --platform flag should not use constant value "linux/arm64"',
+    ]);
+    expect(check('FROM --platform=linux/arm64 alpine AS build-arm64\n')).toEqual([]);
+  });
+
+  it('InvalidDefinitionDescription (experimental)', () => {
+    const text = 'FROM alpine\n# the version to use\nARG VERSION\n# VERSION2 ok\nARG VERSION2\n';
+    expect(check(text)).toEqual([]);
+    expect(check(`# check=experimental=InvalidDefinitionDescription\n${text}`)).toEqual([
+      '4:1 InvalidDefinitionDescription: Comment for ARG should follow the format: `# VERSION <description>`',
+    ]);
+  });
+
+  it('ExposeProtoCasing and ExposeInvalidFormat', () => {
+    expect(check('FROM alpine\nEXPOSE 80/TcP 127.0.0.1:8080:80 53/udp\n')).toEqual([
+      "2:1 ExposeInvalidFormat: EXPOSE instruction should not define an IP address or host-port mapping, found '127.0.0.1:8080:80'",
+      "2:1 ExposeProtoCasing: Defined protocol '80/TcP' in EXPOSE instruction should be lowercase",
+    ]);
+  });
+
+  it('knows every rule BuildKit defines, with its documentation link', () => {
+    expect(RULES).toHaveLength(22);
+    for (const rule of RULES) {
+      if (rule.name === 'InvalidBaseImagePlatform') expect(rule.url).toBe('');
+      else
+        expect(rule.url).toMatch(/^https:\/\/docs\.docker\.com\/go\/dockerfile\/rule\/[a-z-]+\/$/);
+    }
+  });
+
+  it('attaches the rule description and link to each warning', () => {
+    const [w] = lint('FROM alpine\nMAINTAINER me\n').warnings;
+    expect(w).toEqual({
+      rule: 'MaintainerDeprecated',
+      description:
+        'The MAINTAINER instruction is deprecated, use a label instead to define an image author',
+      url: 'https://docs.docker.com/go/dockerfile/rule/maintainer-deprecated/',
+      message: 'Maintainer instruction is deprecated in favor of using label',
+      line: 2,
+      column: 1,
+      endLine: 2,
+      endColumn: 14,
+    });
+  });
+});
+
+describe('check configuration', () => {
+  const noisy = 'FROM alpine as Build\nMAINTAINER me\n';
+
+  it('parses skip, error and experimental like BuildKit', () => {
+    expect(parseLintConfig(' skip = A, B ;error=TRUE;experimental=all')).toEqual({
+      skipAll: false,
+      skip: ['A', 'B'],
+      experimentalAll: true,
+      experimental: [],
+      error: true,
+    });
+    expect(() => parseLintConfig('skip')).toThrow('invalid check option "skip"');
+    expect(() => parseLintConfig('foo=bar')).toThrow('invalid check option "foo"');
+    expect(() => parseLintConfig('error=maybe')).toThrow(
+      'failed to parse check option "error=maybe": strconv.ParseBool: parsing "maybe": invalid syntax',
+    );
+  });
+
+  it('honours # check=skip=… at the top of the file', () => {
+    expect(check(`# check=skip=FromAsCasing,MaintainerDeprecated\n${noisy}`)).toEqual([
+      "2:1 StageNameCasing: Stage name 'Build' should be lowercase",
+    ]);
+    expect(check(`# check=skip=all\n${noisy}`)).toEqual([]);
+  });
+
+  it('lets the check option replace the directive', () => {
+    expect(
+      check(`# check=skip=all\n${noisy}`, { check: 'skip=StageNameCasing,FromAsCasing' }),
+    ).toEqual([
+      '3:1 MaintainerDeprecated: Maintainer instruction is deprecated in favor of using label',
+    ]);
+  });
+
+  it('turns warnings into an error with error=true', () => {
+    const r = lint(`# check=error=true\n${noisy}`);
+    expect(r.warnings).toHaveLength(3);
+    expect(r.error?.message).toMatch(/^lint violation found for rules: /);
+    expect(r.error?.message.split(': ')[1]?.split(', ').sort()).toEqual([
+      'FromAsCasing',
+      'MaintainerDeprecated',
+      'StageNameCasing',
+    ]);
+    expect(lint('# check=error=true\nFROM alpine\n').error).toBeUndefined();
+  });
+
+  it('honours a # check= comment directly above an instruction', () => {
+    expect(
+      check('FROM alpine\n# check=skip=MaintainerDeprecated\nMAINTAINER me\nMAINTAINER you\n'),
+    ).toEqual([
+      '4:1 MaintainerDeprecated: Maintainer instruction is deprecated in favor of using label',
+    ]);
+  });
+
+  it('reports a bad check directive as an error', () => {
+    expect(lint('# check=nope\nFROM alpine\n').error).toEqual({
+      message: 'failed to parse check options: invalid check option "nope"',
+    });
+  });
+});
+
+describe('errors stop the run and carry a position', () => {
+  it.each([
+    ['', 'the Dockerfile cannot be empty', undefined],
+    ['# only a comment\n', 'file with no instructions', 1],
+    ['ARG A\n', 'dockerfile contains no stages to build', undefined],
+    ['FROM alpine\nFORM x\n', 'unknown instruction: FORM (did you mean FROM?)', 2],
+    ['RUN x\nFROM alpine\n', 'no build stage in current context', 1],
+    ['FROM alpine\nCOPY --chownn=1 a b\n', 'unknown flag: --chownn (did you mean chown?)', 2],
+    ['FROM alpine\nENV A=${B\n', 'failed to process "${B": syntax error: missing \'}\'', 2],
+    ['ARG X\nFROM ${X}\n', 'base name (${X}) should not be blank', 2],
+    ['FROM alpine\nEXPOSE 80/xyz\n', 'invalid proto: xyz', 2],
+  ])('%j', (text, message, line) => {
+    const r = lint(text);
+    expect(r.error?.message).toBe(message);
+    expect(r.error?.line).toBe(line);
+  });
+
+  it('keeps the warnings found before the error', () => {
+    const r = lint('FROM alpine AS Build\nRUN --network=bridge x\n');
+    expect(r.warnings.map((w) => w.rule)).toEqual(['StageNameCasing']);
+    expect(r.error).toMatchObject({
+      message: 'network mode "bridge" not supported',
+      line: 2,
+      column: 1,
+    });
+  });
+
+  it('accepts a parse result instead of text', () => {
+    expect(lint(parse('# check=skip=all\nFROM alpine AS X\n')).warnings).toEqual([]);
+    expect(lint(parse('FROM alpine AS X\n')).warnings.map((w) => w.rule)).toEqual([
+      'StageNameCasing',
+    ]);
+  });
+});
+
+describe('real Dockerfiles from the upstream parser data', () => {
+  const dir = path.join(conformance, 'parser');
+  const cases = readdirSync(dir).sort();
+
+  it('lints every case without crashing and reports BuildKit errors for the invalid ones', () => {
+    const errors: Record<string, string | undefined> = {};
+    for (const name of cases) {
+      const r = lint(readFileSync(path.join(dir, name, 'Dockerfile'), 'utf8'));
+      errors[name] = r.error?.message;
+    }
+    expect(errors.flags).toBe('unknown flag: --user');
+    expect(errors.health).toBe('HEALTHCHECK requires at least one argument');
+    expect(errors.json).toBe('no build stage in current context');
+    expect(errors.docker).toBeUndefined();
+  });
+
+  it('finds the legacy ENV/LABEL forms and shell-form CMD in the docker case', () => {
+    const r = lint(readFileSync(path.join(dir, 'docker', 'Dockerfile'), 'utf8'));
+    const rules = new Set(r.warnings.map((w) => w.rule));
+    expect(rules).toContain('LegacyKeyValueFormat');
+    const first = r.warnings.find((w) => w.rule === 'LegacyKeyValueFormat')!;
+    expect(first.message).toBe(
+      '"LABEL key=value" should be used instead of legacy "LABEL key value" format',
+    );
+  });
+
+  it('reports the empty continuation lines of parser-warnings', () => {
+    const text = readFileSync(path.join(conformance, 'parser-warnings', 'Dockerfile'), 'utf8');
+    const r = lint(text);
+    expect(r.warnings.filter((w) => w.rule === 'NoEmptyContinuation')).toHaveLength(2);
+  });
+});

@@ -1,0 +1,618 @@
+/**
+ * Lint a Dockerfile the way `docker build --check` does (BuildKit
+ * `dockerfile2llb.DockerfileLint`): parse, type the instructions, then walk every stage
+ * tracking the build environment (ENV, ARG, SHELL, WORKDIR) without building anything, and
+ * report BuildKit's checks with its rule names, messages and links.
+ */
+import type { EscapeToken, ParseResult, SourceRange } from '../ast.js';
+import { parse } from '../parser/parse.js';
+import { findDirective } from '../parser/directives.js';
+import { processWordWithMatches, processWords } from '../shell/lex.js';
+import { defaultArgs, evaluateMetaArgs } from '../instructions/args.js';
+import type { Platform } from '../instructions/args.js';
+import { expandCommand } from '../instructions/expand.js';
+import { parseInstructions } from '../instructions/parse.js';
+import { resolveBuildGraph } from '../instructions/graph.js';
+import { suggest } from '../instructions/suggest.js';
+import type { Command, ParsedDockerfile, Stage } from '../instructions/types.js';
+import { DEFAULT_LINT_CONFIG, Linter, parseLintConfig } from './linter.js';
+import type { LintConfig, LintWarning } from './linter.js';
+import * as R from './rules.js';
+import { isValidImageReference } from './reference.js';
+
+/** Options of {@link lint}. */
+export interface LintOptions {
+  /**
+   * A check configuration that replaces the file's `# check=` directive (what the
+   * `BUILDKIT_DOCKERFILE_CHECK` build-arg does), e.g. `skip=JSONArgsRecommended;error=true`.
+   */
+  readonly check?: string;
+  /** `--build-arg` values. */
+  readonly buildArgs?: Readonly<Record<string, string>>;
+  /** `--target`; default: every stage is checked (BuildKit lints all stages). */
+  readonly target?: string;
+  readonly buildPlatform?: Platform;
+  readonly targetPlatform?: Platform;
+  /**
+   * The `Env` of a base image's config (`KEY=VALUE` entries), or undefined when unknown.
+   * In a stage whose base image's environment is unknown, UndefinedVar is not reported,
+   * since the image may define the variable.
+   */
+  readonly imageEnv?: (ref: string) => readonly string[] | undefined;
+}
+
+/** Where a lint run stopped, like BuildKit's `lint.BuildError`. */
+export interface LintError {
+  readonly message: string;
+  readonly line?: number;
+  readonly column?: number;
+  readonly endLine?: number;
+  readonly endColumn?: number;
+}
+
+/** The result of {@link lint}. */
+export interface LintResult {
+  /** Warnings sorted by line, then rule name. */
+  readonly warnings: readonly LintWarning[];
+  /** Set when the Dockerfile cannot be built (or `error=true` and a rule fired). */
+  readonly error?: LintError;
+}
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const RESERVED_STAGE_NAMES = new Set(['context', 'scratch']);
+const NON_ENV_ARGS = new Set(['BUILDKIT_SBOM_SCAN_CONTEXT', 'BUILDKIT_SBOM_SCAN_STAGE']);
+const SECRET =
+  /(?:_|^)(?:apikey|auth|credential|credentials|key|password|pword|passwd|secret|token)(?:_|$)/i;
+const SECRET_ALLOW = /(?:_|^)(?:public)(?:_|$)/i;
+const KNOWN_OS = new Set([
+  'linux',
+  'windows',
+  'darwin',
+  'freebsd',
+  'netbsd',
+  'openbsd',
+  'solaris',
+  'illumos',
+  'aix',
+  'android',
+  'ios',
+  'plan9',
+  'js',
+  'wasip1',
+  'dragonfly',
+]);
+const ARCH_ALIASES: Record<string, string> = {
+  x86_64: 'amd64',
+  'x86-64': 'amd64',
+  aarch64: 'arm64',
+  armhf: 'arm',
+  armel: 'arm',
+  i386: '386',
+};
+
+function located(message: string, range?: SourceRange): LintError {
+  if (range === undefined) return { message };
+  return {
+    message,
+    line: range.start.line,
+    column: range.start.column,
+    endLine: range.end.line,
+    endColumn: range.end.column,
+  };
+}
+
+function errorOf(err: unknown): LintError {
+  const e = err as {
+    message?: unknown;
+    line?: unknown;
+    column?: unknown;
+    endLine?: unknown;
+    endColumn?: unknown;
+  };
+  const message = typeof e.message === 'string' ? e.message : String(err);
+  if (typeof e.line !== 'number') return { message };
+  return {
+    message,
+    line: e.line,
+    column: e.column as number,
+    endLine: e.endLine as number,
+    endColumn: e.endColumn as number,
+  };
+}
+
+class Stop extends Error {
+  constructor(readonly lintError: LintError) {
+    super(lintError.message);
+  }
+}
+
+/** `os[/arch[/variant]]` as containerd `platforms.Parse` reads it, loosely. */
+function parsePlatform(value: string, host: Platform): Platform | undefined {
+  const parts = value.toLowerCase().split('/');
+  if (parts.some((p) => !/^[a-z0-9_.-]+$/.test(p)) || parts.length > 3) return undefined;
+  const norm = (a: string): string => ARCH_ALIASES[a] ?? a;
+  if (parts.length === 1) {
+    const p = parts[0]!;
+    if (KNOWN_OS.has(p)) return { os: p, architecture: host.architecture };
+    return { os: host.os, architecture: norm(p) };
+  }
+  return { os: parts[0]!, architecture: norm(parts[1]!) };
+}
+
+function isSelfConsistent(s: string): boolean {
+  return s === s.toLowerCase() || s === s.toUpperCase();
+}
+
+function validateStageNames(stages: readonly Stage[], linter: Linter): void {
+  const seen = new Set<string>();
+  for (const stage of stages) {
+    const name = stage.name;
+    if (name === undefined) continue;
+    const { range, comments } = stage.from;
+    if (RESERVED_STAGE_NAMES.has(name)) {
+      linter.run(R.ReservedStageName, range, R.ReservedStageName.format(name), comments);
+    }
+    if (seen.has(name)) {
+      linter.run(R.DuplicateStageName, range, R.DuplicateStageName.format(name), comments);
+    }
+    seen.add(name);
+  }
+}
+
+function validateCommandCasing(stages: readonly Stage[], linter: Linter): void {
+  let lower = 0;
+  let upper = 0;
+  const count = (name: string): void => {
+    if (!isSelfConsistent(name)) return;
+    if (name === name.toLowerCase()) lower++;
+    else upper++;
+  };
+  for (const stage of stages) {
+    count(stage.from.keyword);
+    stage.commands.forEach((c) => {
+      count(c.keyword);
+    });
+  }
+  const majorityLower = lower > upper;
+  const check = (name: string, range: SourceRange, comments: readonly string[]): void => {
+    let casing = '';
+    if (majorityLower && name.toLowerCase() !== name) casing = 'lowercase';
+    else if (!majorityLower && name.toUpperCase() !== name) casing = 'uppercase';
+    if (casing !== '') {
+      linter.run(
+        R.ConsistentInstructionCasing,
+        range,
+        R.ConsistentInstructionCasing.format(name, casing),
+        comments,
+      );
+    }
+  };
+  for (const stage of stages) {
+    check(stage.from.keyword, stage.from.range, stage.from.comments);
+    for (const c of stage.commands) check(c.keyword, c.range, c.comments);
+  }
+}
+
+/** The per-stage state BuildKit's dispatcher keeps that the checks need. */
+interface StageState {
+  /** The build environment (image env, ENV, ARG values). */
+  env: Map<string, string>;
+  /** False when the base image's env is unknown: UndefinedVar stays quiet. */
+  envKnown: boolean;
+  /** Declared ARG names (with or without values), inherited through FROM <stage>. */
+  buildArgs: string[];
+  workdirSet: boolean;
+  shell: boolean;
+}
+
+interface Tracker {
+  range?: SourceRange;
+  comments: readonly string[];
+}
+
+function validateNoSecretKey(instruction: string, key: string, cmd: Command, linter: Linter): void {
+  if (SECRET.test(key) && !SECRET_ALLOW.test(key)) {
+    linter.run(
+      R.SecretsUsedInArgOrEnv,
+      cmd.range,
+      R.SecretsUsedInArgOrEnv.format(instruction, key),
+      cmd.comments,
+    );
+  }
+}
+
+function reportUnmatched(
+  cmd: Command,
+  state: StageState,
+  unmatched: ReadonlySet<string>,
+  linter: Linter,
+): void {
+  if (!state.envKnown) return;
+  const options = [...state.env.keys()];
+  for (const name of unmatched) {
+    if (state.buildArgs.includes(name) || NON_ENV_ARGS.has(name)) continue;
+    linter.run(
+      R.UndefinedVar,
+      cmd.range,
+      R.UndefinedVar.format(name, suggest(name, options, true)),
+      cmd.comments,
+    );
+  }
+}
+
+function validateUsedOnce(cmd: Command, tracker: Tracker, linter: Linter): void {
+  if (tracker.range !== undefined) {
+    linter.run(
+      R.MultipleInstructionsDisallowed,
+      tracker.range,
+      R.MultipleInstructionsDisallowed.format(cmd.keyword),
+      tracker.comments,
+    );
+  }
+  tracker.range = cmd.range;
+  tracker.comments = cmd.comments;
+}
+
+function splitPortParts(raw: string): { ip: string; hostPort: string; containerPort: string } {
+  const parts = raw.split(':');
+  const n = parts.length;
+  const containerPort = parts[n - 1]!;
+  if (n === 1) return { ip: '', hostPort: '', containerPort };
+  if (n === 2) return { ip: '', hostPort: parts[0]!, containerPort };
+  if (n === 3) return { ip: parts[0]!, hostPort: parts[1]!, containerPort };
+  return { ip: parts.slice(0, n - 2).join(':'), hostPort: parts[n - 2]!, containerPort };
+}
+
+const PORT_RANGE = /^(\d+)(?:-(\d+))?$/;
+
+function checkExpose(
+  cmd: Extract<Command, { kind: 'expose' }>,
+  state: StageState,
+  escapeToken: EscapeToken,
+  linter: Linter,
+): void {
+  const ports: string[] = [];
+  for (const p of cmd.ports) ports.push(...processWords(p, state.env, { escapeToken }));
+  for (const raw of ports) {
+    const { ip, hostPort, containerPort } = splitPortParts(raw);
+    const slash = containerPort.split('/');
+    if (containerPort === '' || slash[0] === '')
+      throw new Error(`invalid port: ${JSON.stringify(raw)}: no port specified`);
+    const proto = slash.length === 1 || slash[1] === '' ? 'tcp' : slash[1]!;
+    if (proto !== proto.toLowerCase()) {
+      linter.run(R.ExposeProtoCasing, cmd.range, R.ExposeProtoCasing.format(raw), cmd.comments);
+    }
+    if (ip !== '' || hostPort !== '') {
+      linter.run(R.ExposeInvalidFormat, cmd.range, R.ExposeInvalidFormat.format(raw), cmd.comments);
+    }
+    if (!['tcp', 'udp', 'sctp'].includes(proto.toLowerCase())) {
+      throw new Error(`invalid proto: ${proto}`);
+    }
+    const m = PORT_RANGE.exec(slash[0]!);
+    if (m === null || Number(m[1]) > 65535 || Number(m[2] ?? 0) > 65535) {
+      throw new Error(`invalid containerPort: ${slash[0]!}`);
+    }
+  }
+}
+
+function dispatchStage(
+  stage: Stage,
+  state: StageState,
+  ctx: {
+    linter: Linter;
+    escapeToken: EscapeToken;
+    globalArgs: ReadonlyMap<string, string>;
+    buildArgs: Readonly<Record<string, string>>;
+  },
+): void {
+  const { linter, escapeToken } = ctx;
+  const trackers = {
+    cmd: { comments: [] } as Tracker,
+    entrypoint: { comments: [] } as Tracker,
+    healthcheck: { comments: [] } as Tracker,
+  };
+  for (const original of stage.commands) {
+    let cmd: Command = original;
+    try {
+      if (cmd.kind !== 'arg') {
+        const word = (w: string): string => {
+          const r = processWordWithMatches(w, state.env, { escapeToken });
+          reportUnmatched(original, state, new Set(r.unmatched), linter);
+          return r.result;
+        };
+        const raw = (w: string): string => {
+          const r = processWordWithMatches(w, state.env, { skipProcessQuotes: true });
+          reportUnmatched(original, state, new Set(r.unmatched), linter);
+          return r.result;
+        };
+        cmd = expandCommand(cmd, { word, raw });
+      }
+      switch (cmd.kind) {
+        case 'env':
+          for (const e of cmd.env) {
+            if (e.noDelim)
+              linter.run(
+                R.LegacyKeyValueFormat,
+                cmd.range,
+                R.LegacyKeyValueFormat.format(cmd.keyword),
+                cmd.comments,
+              );
+            validateNoSecretKey('ENV', e.key, cmd, linter);
+            state.env.set(e.key, e.value);
+          }
+          break;
+        case 'label':
+          for (const l of cmd.labels) {
+            if (l.noDelim)
+              linter.run(
+                R.LegacyKeyValueFormat,
+                cmd.range,
+                R.LegacyKeyValueFormat.format(cmd.keyword),
+                cmd.comments,
+              );
+          }
+          break;
+        case 'workdir':
+          if (!state.workdirSet && !cmd.path.startsWith('/')) {
+            linter.run(
+              R.WorkdirRelativePath,
+              cmd.range,
+              R.WorkdirRelativePath.format(cmd.path),
+              cmd.comments,
+            );
+          }
+          state.workdirSet = true;
+          break;
+        case 'cmd':
+        case 'entrypoint':
+          validateUsedOnce(cmd, trackers[cmd.kind], linter);
+          if (cmd.prependShell && !state.shell) {
+            linter.run(
+              R.JSONArgsRecommended,
+              cmd.range,
+              R.JSONArgsRecommended.format(cmd.keyword),
+              cmd.comments,
+            );
+          }
+          break;
+        case 'healthcheck':
+          validateUsedOnce(cmd, trackers.healthcheck, linter);
+          break;
+        case 'shell':
+          state.shell = cmd.shell.length > 0;
+          break;
+        case 'expose':
+          checkExpose(cmd, state, escapeToken, linter);
+          break;
+        case 'arg':
+          for (const arg of cmd.args) {
+            validateNoSecretKey('ARG', arg.key, cmd, linter);
+            const hasValue = Object.hasOwn(ctx.buildArgs, arg.key);
+            let value = arg.value;
+            if (value === undefined && !hasValue && ctx.globalArgs.has(arg.key)) {
+              value = ctx.globalArgs.get(arg.key);
+            } else if (hasValue) {
+              value = ctx.buildArgs[arg.key];
+            } else if (value !== undefined) {
+              const r = processWordWithMatches(value, state.env, { escapeToken });
+              reportUnmatched(cmd, state, new Set(r.unmatched), linter);
+              value = r.result;
+            }
+            if (value !== undefined && !NON_ENV_ARGS.has(arg.key)) state.env.set(arg.key, value);
+            state.buildArgs.push(arg.key);
+          }
+          break;
+        default:
+          break;
+      }
+    } catch (err) {
+      if (err instanceof Stop) throw err;
+      throw new Stop(located((err as Error).message, original.range));
+    }
+  }
+}
+
+function parseInput(input: string | ParseResult): { parsed: ParseResult; checkDirective?: string } {
+  if (typeof input !== 'string') {
+    const check = input.directives.check?.value.split(' ')[0];
+    return { parsed: input, ...(check === undefined ? {} : { checkDirective: check }) };
+  }
+  if (input === '') throw new Stop({ message: 'the Dockerfile cannot be empty' });
+  let parsed: ParseResult;
+  try {
+    parsed = parse(input);
+  } catch (err) {
+    throw new Stop(errorOf(err));
+  }
+  const found = findDirective('check', input);
+  return { parsed, ...(found === undefined ? {} : { checkDirective: found.ref }) };
+}
+
+/**
+ * Lints a Dockerfile (text, or a result of `parse`). Never throws for a bad Dockerfile: a
+ * parse or instruction error is returned as `error` next to the warnings found before it.
+ */
+export function lint(input: string | ParseResult, options: LintOptions = {}): LintResult {
+  let linter = new Linter(DEFAULT_LINT_CONFIG);
+  const finish = (error?: LintError): LintResult => {
+    const warnings = [...linter.warnings].sort(
+      (a, b) => a.line - b.line || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0),
+    );
+    return error === undefined ? { warnings } : { warnings, error };
+  };
+  try {
+    const { parsed, checkDirective } = parseInput(input);
+    let config: LintConfig;
+    try {
+      config = parseLintConfig(options.check ?? checkDirective ?? '');
+    } catch (err) {
+      throw new Stop({ message: `failed to parse check options: ${(err as Error).message}` });
+    }
+    linter = new Linter(config);
+    return finish(run(parsed, linter, options));
+  } catch (err) {
+    if (err instanceof Stop) return finish(err.lintError);
+    throw err;
+  }
+}
+
+function run(parsed: ParseResult, linter: Linter, options: LintOptions): LintError | undefined {
+  for (const w of parsed.warnings) {
+    if (w.code === 'empty-continuation-line') {
+      linter.run(R.NoEmptyContinuation, w.range, R.NoEmptyContinuation.format());
+    }
+  }
+  let df: ParsedDockerfile;
+  try {
+    df = parseInstructions(parsed, { linter });
+  } catch (err) {
+    return errorOf(err);
+  }
+  const { stages } = df;
+  if (stages.length === 0) return { message: 'dockerfile contains no stages to build' };
+  validateStageNames(stages, linter);
+  validateCommandCasing(stages, linter);
+
+  const escapeToken = parsed.escapeToken;
+  const buildPlatform = options.buildPlatform ?? { os: 'linux', architecture: 'amd64' };
+  const targetPlatform = options.targetPlatform ?? buildPlatform;
+  const buildArgs = options.buildArgs ?? {};
+  const targetName = options.target ?? stages[stages.length - 1]!.name ?? 'default';
+  const base = defaultArgs(buildPlatform, targetPlatform, targetName, buildArgs);
+
+  // InvalidDefaultArgInFrom: base names with the ARG defaults alone.
+  try {
+    const defaults = evaluateMetaArgs(base, df.metaArgs, undefined, escapeToken);
+    for (const stage of stages) {
+      const r = processWordWithMatches(stage.from.image, defaults.env, { escapeToken });
+      if (!isValidImageReference(r.result)) {
+        linter.run(
+          R.InvalidDefaultArgInFrom,
+          stage.from.range,
+          R.InvalidDefaultArgInFrom.format(stage.from.image),
+          stage.from.comments,
+        );
+      }
+    }
+  } catch {
+    // BuildKit abandons this check; the real evaluation below reports the error.
+  }
+
+  let meta;
+  try {
+    meta = evaluateMetaArgs(base, df.metaArgs, buildArgs, escapeToken);
+  } catch (err) {
+    return errorOf(err);
+  }
+  const globalArgs = meta.env;
+  const argKeys = new Set([...meta.args.keys(), ...globalArgs.keys()]);
+  const reportUnusedFromArgs = (unmatched: ReadonlySet<string>, from: Stage['from']): void => {
+    for (const arg of unmatched) {
+      if (argKeys.has(arg)) continue;
+      linter.run(
+        R.UndefinedArgInFrom,
+        from.range,
+        R.UndefinedArgInFrom.format(arg, suggest(arg, [...argKeys], true)),
+        from.comments,
+      );
+    }
+  };
+  for (const stage of stages) {
+    const from = stage.from;
+    let name;
+    try {
+      name = processWordWithMatches(from.image, globalArgs, { escapeToken });
+    } catch (err) {
+      return located((err as Error).message, from.range);
+    }
+    reportUnusedFromArgs(name.unmatched, from);
+    if (from.platform !== undefined) {
+      let plat;
+      try {
+        plat = processWordWithMatches(from.platform, globalArgs, { escapeToken });
+      } catch (err) {
+        return located(
+          `failed to process arguments for platform ${from.platform}: ${(err as Error).message}`,
+          from.range,
+        );
+      }
+      reportUnusedFromArgs(plat.unmatched, from);
+      if (
+        plat.matched.size === 1 &&
+        plat.unmatched.size === 0 &&
+        plat.matched.has('TARGETPLATFORM')
+      ) {
+        if (plat.result === globalArgs.get('TARGETPLATFORM')) {
+          linter.run(
+            R.RedundantTargetPlatform,
+            from.range,
+            R.RedundantTargetPlatform.format(from.platform),
+            from.comments,
+          );
+        }
+      }
+      if (plat.matched.size === 0 && plat.unmatched.size === 0) {
+        const p = parsePlatform(plat.result, buildPlatform);
+        const stageName = stage.name ?? '';
+        if (p !== undefined && !stageName.includes(p.os) && !stageName.includes(p.architecture)) {
+          linter.run(
+            R.FromPlatformFlagConstDisallowed,
+            from.range,
+            R.FromPlatformFlagConstDisallowed.format(plat.result),
+            from.comments,
+          );
+        }
+      }
+    }
+  }
+
+  let graph;
+  try {
+    graph = resolveBuildGraph(df, {
+      buildArgs,
+      ...(options.target === undefined ? {} : { target: options.target }),
+      buildPlatform,
+      targetPlatform,
+      escapeToken,
+    });
+  } catch (err) {
+    return errorOf(err);
+  }
+  const selected = new Set(
+    (options.target === undefined ? graph.stages : graph.stagesFor()).map((s) => s.index),
+  );
+  const states: StageState[] = [];
+  try {
+    for (const resolved of graph.stages) {
+      let state: StageState;
+      if (resolved.base.kind === 'stage') {
+        const parent = states[resolved.base.index]!;
+        state = { ...parent, env: new Map(parent.env), buildArgs: [...parent.buildArgs] };
+      } else {
+        const imageEnv =
+          resolved.base.kind === 'scratch' ? [] : options.imageEnv?.(resolved.base.ref);
+        const env = new Map<string, string>();
+        for (const e of imageEnv ?? []) {
+          const eq = e.indexOf('=');
+          env.set(eq < 0 ? e : e.slice(0, eq), eq < 0 ? '' : e.slice(eq + 1));
+        }
+        if (!env.has('PATH')) env.set('PATH', DEFAULT_PATH);
+        state = {
+          env,
+          envKnown: imageEnv !== undefined,
+          buildArgs: [],
+          workdirSet: false,
+          shell: false,
+        };
+      }
+      states[resolved.index] = state;
+      if (!selected.has(resolved.index)) continue;
+      dispatchStage(resolved.stage, state, { linter, escapeToken, globalArgs, buildArgs });
+    }
+  } catch (err) {
+    if (err instanceof Stop) return err.lintError;
+    throw err;
+  }
+  const failed = linter.errorMessage();
+  return failed === undefined ? undefined : { message: failed };
+}
