@@ -84,12 +84,14 @@ export class Digester {
   readonly #hash: Hash = createHash('sha256');
   #size = 0;
 
+  /** Feeds bytes in. */
   update(chunk: Uint8Array): this {
     this.#hash.update(chunk);
     this.#size += chunk.byteLength;
     return this;
   }
 
+  /** Bytes fed so far. */
   get size(): number {
     return this.#size;
   }
@@ -112,10 +114,12 @@ export class DigestStream extends Transform {
     done(null, chunk);
   }
 
+  /** Bytes that passed through. */
   get size(): number {
     return this.#digester.size;
   }
 
+  /** The sha256 digest of what passed through. */
   digest(): Digest {
     return this.#digester.digest();
   }

@@ -91,13 +91,19 @@ function is(code: ErrorCode) {
   return (err: unknown): err is LabError => isLabError(err) && err.code === code;
 }
 
-/** Code checks, by `code` rather than `instanceof`. */
+/** True for a LabError with code `not-found` (checks `code`, not `instanceof`). */
 export const isNotFound = is('not-found');
+/** True for a LabError with code `already-exists`. */
 export const isAlreadyExists = is('already-exists');
+/** True for a LabError with code `invalid-argument`. */
 export const isInvalidArgument = is('invalid-argument');
+/** True for a LabError with code `failed-precondition`. */
 export const isFailedPrecondition = is('failed-precondition');
+/** True for a LabError with code `conflict`. */
 export const isConflict = is('conflict');
+/** True for a LabError with code `unavailable`. */
 export const isUnavailable = is('unavailable');
+/** True for a LabError with code `internal`. */
 export const isInternal = is('internal');
 
 /** docker's CLI convention: 125 means the engine itself failed. */
