@@ -1,4 +1,5 @@
 import type { Register } from '../../program.js';
+import { registerLint } from './lint.js';
 import { registerParse } from './parse.js';
 
 /** `lab dockerfile …`: Dockerfile tools. Each subcommand registers itself on the group. */
@@ -8,4 +9,5 @@ export const registerDockerfile: Register = (program, ctx) => {
     .description('work with Dockerfiles: parse, lint')
     .showSuggestionAfterError();
   registerParse(group, ctx);
+  registerLint(group, ctx);
 };

@@ -1,0 +1,158 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { CliContext } from '../../context.js';
+import { run } from '../../index.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../..');
+const dataDir =
+  process.env['LAB_BUILDKIT_CONFORMANCE'] ??
+  path.resolve(repoRoot, '../shared/conformance/buildkit');
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'lab-lint-'));
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function file(name: string, text: string): string {
+  writeFileSync(path.join(dir, name), text);
+  return name;
+}
+
+function collect(stream: PassThrough): () => string {
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  return () => Buffer.concat(chunks).toString('utf8');
+}
+
+async function lab(
+  argv: string[],
+  stdin = '',
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out = collect(stdout);
+  const err = collect(stderr);
+  const ctx: CliContext = {
+    stdin: Readable.from([Buffer.from(stdin)]),
+    stdout,
+    stderr,
+    env: {},
+    cwd: dir,
+    version: '0.0.0-test',
+  };
+  const code = await run(argv, ctx);
+  return { code, stdout: out(), stderr: err() };
+}
+
+describe('lab dockerfile lint', () => {
+  it('prints FILE:LINE:COL Rule: message and exits 1 when a check fires', async () => {
+    const name = file('Dockerfile.warn', 'FROM alpine as Build\nMAINTAINER me\nCMD run\n');
+    const res = await lab(['dockerfile', 'lint', name]);
+    expect(res.code).toBe(1);
+    expect(res.stdout).toBe(
+      [
+        "Dockerfile.warn:1:1 FromAsCasing: 'as' and 'FROM' keywords' casing do not match",
+        "Dockerfile.warn:1:1 StageNameCasing: Stage name 'Build' should be lowercase",
+        'Dockerfile.warn:2:1 MaintainerDeprecated: Maintainer instruction is deprecated in favor of using label',
+        'Dockerfile.warn:3:1 JSONArgsRecommended: JSON arguments recommended for CMD to prevent unintended behavior related to OS signals',
+        '',
+      ].join('\n'),
+    );
+    expect(res.stderr).toBe('');
+  });
+
+  it('exits 0 and prints nothing for a clean Dockerfile', async () => {
+    const name = file('Dockerfile.clean', 'FROM alpine AS build\nRUN echo hi\nCMD ["sh"]\n');
+    expect(await lab(['dockerfile', 'lint', name])).toEqual({ code: 0, stdout: '', stderr: '' });
+  });
+
+  it('exits 2 with the position of a parse error', async () => {
+    const name = file('Dockerfile.bad', 'FROM alpine\nRUN <<EOF\necho\n');
+    const res = await lab(['dockerfile', 'lint', name]);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/^Dockerfile\.bad:2:1: unterminated heredoc\n$/);
+  });
+
+  it('exits 2 with the position of an instruction error, after the warnings before it', async () => {
+    const res = await lab(['dockerfile', 'lint', '-'], 'FROM alpine AS X\nFORM y\n');
+    expect(res.code).toBe(2);
+    expect(res.stdout).toBe("<stdin>:1:1 StageNameCasing: Stage name 'X' should be lowercase\n");
+    expect(res.stderr).toBe('<stdin>:2:1: unknown instruction: FORM (did you mean FROM?)\n');
+  });
+
+  it('prints JSON with --format json', async () => {
+    const res = await lab(
+      ['dockerfile', 'lint', '--format', 'json', '-'],
+      'FROM alpine\nENV A b\n',
+    );
+    expect(res.code).toBe(1);
+    const out = JSON.parse(res.stdout) as {
+      file: string;
+      warnings: { rule: string; url: string; line: number }[];
+    };
+    expect(out.file).toBe('<stdin>');
+    expect(out.warnings).toHaveLength(1);
+    expect(out.warnings[0]).toMatchObject({
+      rule: 'LegacyKeyValueFormat',
+      url: 'https://docs.docker.com/go/dockerfile/rule/legacy-key-value-format/',
+      line: 2,
+    });
+  });
+
+  it('passes --build-arg, --target and --check through', async () => {
+    const text = 'ARG TAG\nFROM alpine:${TAG} AS a\nFROM scratch AS b\nMAINTAINER me\n';
+    const name = file('Dockerfile.opts', text);
+    const all = await lab(['dockerfile', 'lint', name]);
+    expect(
+      all.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(' ')[1]),
+    ).toEqual(['InvalidDefaultArgInFrom:', 'MaintainerDeprecated:']);
+    const skipped = await lab([
+      'dockerfile',
+      'lint',
+      '--check',
+      'skip=InvalidDefaultArgInFrom',
+      '--target',
+      'a',
+      name,
+    ]);
+    // MAINTAINER is found while parsing, before any stage is chosen.
+    expect(skipped.stdout).toBe(
+      'Dockerfile.opts:4:1 MaintainerDeprecated: Maintainer instruction is deprecated in favor of using label\n',
+    );
+    const bad = await lab(['dockerfile', 'lint', '--build-arg', 'NOEQUALS', name]);
+    expect(bad.code).toBe(125);
+    expect(bad.stderr).toContain('--build-arg NOEQUALS: expected KEY=VALUE');
+  });
+
+  it('fails with exit 1 when # check=error=true turns warnings into an error', async () => {
+    const res = await lab(
+      ['dockerfile', 'lint', '-'],
+      '# check=error=true\nFROM alpine\nMAINTAINER me\n',
+    );
+    expect(res.code).toBe(1);
+    expect(res.stderr).toBe('<stdin>: lint violation found for rules: MaintainerDeprecated\n');
+  });
+
+  it('reports a missing file as not found', async () => {
+    const res = await lab(['dockerfile', 'lint', 'nope/Dockerfile']);
+    expect(res.code).toBe(125);
+    expect(res.stderr).toContain('nope/Dockerfile: no such file');
+  });
+
+  it('lints the upstream docker Dockerfile', async () => {
+    const text = readFileSync(path.join(dataDir, 'parser', 'docker', 'Dockerfile'), 'utf8');
+    const res = await lab(['dockerfile', 'lint', '-'], text);
+    expect(res.code).toBe(1);
+    expect(res.stdout).toContain('<stdin>:');
+    expect(res.stdout).toContain(
+      ' LegacyKeyValueFormat: "ENV key=value" should be used instead of legacy "ENV key value" format',
+    );
+  });
+});

@@ -1,0 +1,81 @@
+import { Option, type Command } from '@commander-js/extra-typings';
+import { lint, type LintResult } from '@lab/dockerfile';
+import type { CliContext } from '../../context.js';
+import { ExitError, UsageError } from '../../errors.js';
+import { readDockerfile } from './parse.js';
+
+/** Exit codes of `lab dockerfile lint`. */
+export const LINT_EXIT = { clean: 0, warnings: 1, error: 2 } as const;
+
+function collectBuildArg(value: string, previous: Record<string, string>): Record<string, string> {
+  const eq = value.indexOf('=');
+  if (eq <= 0) {
+    throw new UsageError(`--build-arg ${value}: expected KEY=VALUE (e.g. --build-arg VERSION=1.2)`);
+  }
+  return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
+}
+
+function exitCode(result: LintResult): number {
+  const { error } = result;
+  // `# check=error=true` turns warnings into a failure without a location.
+  if (
+    error !== undefined &&
+    !(error.line === undefined && error.message.startsWith('lint violation found'))
+  ) {
+    return LINT_EXIT.error;
+  }
+  return result.warnings.length > 0 ? LINT_EXIT.warnings : LINT_EXIT.clean;
+}
+
+function renderText(name: string, result: LintResult, ctx: CliContext): void {
+  for (const w of result.warnings) {
+    ctx.stdout.write(`${name}:${String(w.line)}:${String(w.column)} ${w.rule}: ${w.message}\n`);
+  }
+  const { error } = result;
+  if (error !== undefined) {
+    const where =
+      error.line === undefined
+        ? name
+        : `${name}:${String(error.line)}:${String(error.column ?? 1)}`;
+    ctx.stderr.write(`${where}: ${error.message}\n`);
+  }
+}
+
+/** `lab dockerfile lint [--format text|json] [--build-arg K=V]… [--target T] [--check C] FILE|-` */
+export function registerLint(group: Command, ctx: CliContext): void {
+  group
+    .command('lint')
+    .description(
+      "check a Dockerfile with BuildKit's build checks (exit 1 when a check fires, 2 when the Dockerfile is invalid)",
+    )
+    .argument('<file>', 'the Dockerfile, or - for standard input')
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'),
+    )
+    .option(
+      '--build-arg <key=value>',
+      'set a build-time variable (repeatable)',
+      collectBuildArg,
+      {},
+    )
+    .option('--target <stage>', 'check only the stages this target needs')
+    .option(
+      '--check <config>',
+      'check configuration overriding the # check= directive, e.g. "skip=JSONArgsRecommended"',
+    )
+    .action(async (file, options) => {
+      const { name, text } = await readDockerfile(file, ctx);
+      const result = lint(text, {
+        buildArgs: options.buildArg,
+        ...(options.target === undefined ? {} : { target: options.target }),
+        ...(options.check === undefined ? {} : { check: options.check }),
+      });
+      if (options.format === 'json') {
+        ctx.stdout.write(`${JSON.stringify({ file: name, ...result }, null, 2)}\n`);
+      } else {
+        renderText(name, result, ctx);
+      }
+      const code = exitCode(result);
+      if (code !== 0) throw new ExitError(code);
+    });
+}
