@@ -1,3 +1,4 @@
+/* global process, console */
 // Boundary validation cost: lab's zod parsers (@lab/oci) vs Ajv with the upstream OCI JSON
 // Schemas (the reference validator), on the same documents, in one run.
 // Run: pnpm --filter @lab/oci build && node bench/oci/validate.mjs
