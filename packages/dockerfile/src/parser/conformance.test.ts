@@ -215,7 +215,9 @@ describe('parser-misc.json', () => {
   });
 
   it.each(misc.heredocWordInvalid)('heredoc word %j is an error', (word) => {
-    expect(() => parseHeredocWord(word)).toThrow(/failed to process/);
+    expect(() => parseHeredocWord(word)).toThrow(
+      /^failed to process "[^"]*": unexpected end of statement/,
+    );
   });
 
   it.each(misc.heredocWordNotHeredoc)('word %j is not a heredoc opener', (word) => {

@@ -1,5 +1,12 @@
-import { goQuote } from '../dump.js';
-import { lexWords, ShellSyntaxError } from './heredoc-lexer.js';
+import { ShellError } from '../shell/error.js';
+import { processWords } from '../shell/lex.js';
+
+const NO_ENV: readonly string[] = [];
+
+/** BuildKit's heredoc lexing: escape `\`, empty environment, unset variables kept as written. */
+function lexWords(text: string, options: { rawQuotes: boolean; rawEscapes: boolean }): string[] {
+  return processWords(text, NO_ENV, { ...options, skipUnsetEnv: true });
+}
 
 /** A heredoc opener found on an instruction line (body not read yet). */
 export interface HeredocOpener {
@@ -43,8 +50,9 @@ export function parseHeredocWord(word: string): HeredocOpener | undefined {
     if (words.length !== 1) return undefined;
     raw = lexWords(rest, { rawQuotes: true, rawEscapes: false });
   } catch (err) {
-    if (err instanceof ShellSyntaxError) {
-      throw new HeredocWordError(`failed to process ${goQuote(rest)}: ${err.message}`);
+    if (err instanceof ShellError) {
+      // The shell lexer's message already reads `failed to process "<rest>": …`.
+      throw new HeredocWordError(err.message);
     }
     throw err;
   }
@@ -70,7 +78,7 @@ export function heredocsFromLine(line: string): HeredocOpener[] {
   try {
     words = lexWords(line, { rawQuotes: true, rawEscapes: true });
   } catch (err) {
-    if (err instanceof ShellSyntaxError) return [];
+    if (err instanceof ShellError) return [];
     throw err;
   }
   const docs: HeredocOpener[] = [];
