@@ -6,3 +6,4 @@ export * from './snapshots/index.js';
 export * from './union/index.js';
 export * from './images/index.js';
 export * from './archives/index.js';
+export * from './gc/index.js';

@@ -1,7 +1,8 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   DOCKER_MEDIA_TYPES,
@@ -372,5 +373,45 @@ describe('commitImage', () => {
   it('keeps an unnamed image as a dangling entry', async () => {
     const committed = await makeImage(images, [await makeLayer(images.content, { a: 'a' })]);
     expect(await images.list()).toMatchObject([{ id: committed.id, names: [] }]);
+  });
+});
+
+describe('image store across processes', () => {
+  it('loses no name when two processes tag at the same time (index.json lock)', async () => {
+    const here = dirname(fileURLToPath(import.meta.url));
+    const packageRoot = resolve(here, '../..');
+    const tsx = join(packageRoot, '../../node_modules/.bin/tsx');
+    await makeImage(images, [await makeLayer(images.content, { a: 'a' })], 'base');
+    const run = (prefix: string) =>
+      new Promise<void>((ok, fail) => {
+        const child = spawn(
+          tsx,
+          [
+            '--conditions=@lab/source',
+            join(here, 'tag-child.fixture.ts'),
+            root,
+            'base',
+            prefix,
+            '15',
+          ],
+          {
+            cwd: packageRoot,
+            stdio: ['ignore', 'ignore', 'pipe'],
+          },
+        );
+        let err = '';
+        child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+        child.on('close', (code) => {
+          if (code === 0) ok();
+          else fail(new Error(`child ${prefix} exited ${code}: ${err}`));
+        });
+      });
+    await Promise.all([run('left'), run('right')]);
+    const names = (await images.get('base')).names;
+    expect(names).toHaveLength(31);
+    for (let i = 0; i < 15; i++) {
+      expect(names).toContain(`docker.io/library/left-${i}:latest`);
+      expect(names).toContain(`docker.io/library/right-${i}:latest`);
+    }
   });
 });

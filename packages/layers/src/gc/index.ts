@@ -1,0 +1,4 @@
+export * from './gc.js';
+export * from './lease.js';
+export * from './mark.js';
+export * from './remove-image.js';
