@@ -1,5 +1,6 @@
 import type { Register } from '../program.js';
 import { registerDockerfile } from './dockerfile/index.js';
+import { registerImage } from './image/index.js';
 
 /** Every command group of `lab`, in help order. Add yours here. */
-export const commandGroups: Register[] = [registerDockerfile];
+export const commandGroups: Register[] = [registerImage, registerDockerfile];

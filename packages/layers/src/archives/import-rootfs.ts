@@ -9,7 +9,7 @@
  * deterministically (sorted, numeric owners, PAX) first.
  */
 import type { Readable } from 'node:stream';
-import { OCI_MEDIA_TYPES, hostPlatform, type ContainerConfig, type Digest } from '@lab/oci';
+import { OCI_MEDIA_TYPES, hostPlatform, type ContainerConfig, type Digest, type Platform } from '@lab/oci';
 import type { ContentStore } from '../content/index.js';
 import { withLease } from '../gc/lease.js';
 import { commitImage } from '../images/commit-image.js';
@@ -30,7 +30,7 @@ export interface ImportOptions {
   /** Creation time (RFC 3339); default now. Pass a fixed time for reproducible images. */
   created?: string;
   /** Architecture / OS / variant; default this machine's. */
-  platform?: { os: string; architecture: string; variant?: string };
+  platform?: Platform;
   signal?: AbortSignal;
 }
 
@@ -90,7 +90,7 @@ export async function importRootfs(
       config: {
         created,
         architecture: platform.architecture,
-        ...(platform.variant === undefined ? {} : { variant: platform.variant }),
+        ...(platform.variant === undefined || platform.variant === '' ? {} : { variant: platform.variant }),
         os: platform.os,
         config: options.config ?? {},
         history: [
