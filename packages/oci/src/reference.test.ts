@@ -1,5 +1,15 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canonicalJson, encodeDocument } from './canonical-json.js';
+import { blobPath } from './digest.js';
+import { createImageConfig } from './image-config.js';
+import { ANNOTATION_REF_NAME, createImageLayout, createIndexJson } from './layout.js';
+import { createImageManifest } from './manifest.js';
+import { OCI_MEDIA_TYPES } from './media-types.js';
 import type { Digest } from './digest.js';
 import { isInvalidArgument, type LabError } from './errors.js';
 import {
@@ -204,6 +214,11 @@ const VALID: [string, string, string, string | undefined, string | undefined, st
 
 /** Refused inputs and docker's exact message. */
 const INVALID: [string, string][] = [
+  ['ubuntu:', 'invalid reference format'],
+  ['ubuntu@', 'invalid reference format'],
+  ['ubuntu:tag@', 'invalid reference format'],
+  ['ubuntu tag', 'invalid reference format'],
+  ['UPPER', 'invalid reference format: repository name (library/UPPER) must be lowercase'],
   ['', 'invalid reference format'],
   ['[fc00::1]', 'invalid reference format'],
   ['[fc00::1]:5000', 'invalid reference format'],
@@ -425,5 +440,92 @@ describe('properties', () => {
         },
       ),
     );
+  });
+});
+
+/**
+ * skopeo as an oracle: `skopeo copy … docker-archive:FILE:NAME` parses NAME with
+ * containers/image's fork of distribution/reference and writes the normalised name into
+ * the archive's RepoTags. That fork (skopeo 1.9.3) predates two upstream changes, so those
+ * inputs are left out: an upper-case first component taken as a domain (`Foo/bar`), and
+ * bracketed IPv6 domains. Its messages also predate the "(name)" in the upper-case error.
+ * docker-archive names cannot carry digests, so digest cases are left out too.
+ */
+describe('skopeo agrees on normalisation', () => {
+  let skopeo = true;
+  try {
+    execFileSync('sh', ['-c', 'command -v skopeo'], { stdio: 'ignore' });
+  } catch {
+    skopeo = false;
+    console.warn('skipping the skopeo reference oracle: skopeo is not installed');
+  }
+  let dir = '';
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'lab-oci-ref-'));
+    const config = encodeDocument(
+      OCI_MEDIA_TYPES.config,
+      createImageConfig({ architecture: 'amd64', os: 'linux', diffIds: [] }),
+    );
+    const manifest = encodeDocument(
+      OCI_MEDIA_TYPES.manifest,
+      createImageManifest({ config: config.descriptor, layers: [] }),
+      {
+        annotations: { [ANNOTATION_REF_NAME]: 'v1' },
+      },
+    );
+    mkdirSync(join(dir, 'layout', 'blobs', 'sha256'), { recursive: true });
+    writeFileSync(join(dir, 'layout', 'oci-layout'), canonicalJson(createImageLayout()));
+    writeFileSync(
+      join(dir, 'layout', 'index.json'),
+      canonicalJson(createIndexJson([manifest.descriptor])),
+    );
+    writeFileSync(join(dir, 'layout', blobPath(config.descriptor.digest)), config.bytes);
+    writeFileSync(join(dir, 'layout', blobPath(manifest.descriptor.digest)), manifest.bytes);
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** RepoTags skopeo writes for `name`, or the error it prints. */
+  function skopeoName(name: string): { tags: string[] } | { error: string } {
+    const archive = join(dir, 'x.tar');
+    rmSync(archive, { force: true });
+    try {
+      execFileSync(
+        'skopeo',
+        ['copy', '-q', `oci:${join(dir, 'layout')}:v1`, `docker-archive:${archive}:${name}`],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+    } catch (err) {
+      return { error: String((err as { stderr?: Buffer }).stderr ?? err) };
+    }
+    const manifest = JSON.parse(
+      execFileSync('tar', ['-xOf', archive, 'manifest.json'], { encoding: 'utf8' }),
+    ) as { RepoTags: string[] }[];
+    return { tags: manifest[0]!.RepoTags };
+  }
+
+  const fork = (input: string): boolean => /^[^/]*[A-Z][^/]*\//.test(input) || input.includes('[');
+  const validCases = VALID.filter(
+    ([input, , , , digest]) => digest === undefined && !fork(input),
+  ).map(([input]) => input);
+  const invalidCases = INVALID.filter(
+    ([input]) => input !== '' && !fork(input) && !input.includes('@'),
+  ).map(([input]) => input);
+
+  it.skipIf(!skopeo)('valid names normalise to the same RepoTags', () => {
+    expect(validCases.length).toBeGreaterThan(30);
+    for (const input of validCases) {
+      expect(skopeoName(input), input).toEqual({ tags: [normalizedName(input)] });
+    }
+  });
+  it.skipIf(!skopeo)('invalid names are refused by skopeo too', () => {
+    expect(invalidCases.length).toBeGreaterThan(20);
+    for (const input of invalidCases) {
+      const result = skopeoName(input);
+      expect('error' in result ? result.error : 'accepted', input).toMatch(
+        /invalid reference format|repository name must|cannot specify 64-byte hexadecimal/,
+      );
+    }
   });
 });

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeDocument } from './canonical-json.js';
 import { createDescriptor, EMPTY_DESCRIPTOR, parseDescriptor } from './descriptor.js';
 import { sha256 } from './digest.js';
-import { isInvalidArgument } from './errors.js';
+import { isFailedPrecondition, isInvalidArgument } from './errors.js';
 import { createImageConfig, parseImageConfig } from './image-config.js';
 import { createImageIndex, parseImageIndex } from './image-index.js';
 import {
@@ -17,7 +17,12 @@ import { createImageManifest, parseImageManifest } from './manifest.js';
 import { OCI_MEDIA_TYPES } from './media-types.js';
 import { createRuntimeSpec, parseRuntimeSpec } from './runtime-spec.js';
 import { parseRuntimeState } from './runtime-state.js';
-import { schemasDir, validateAgainstSchema, type SchemaKind } from './testing.js';
+import {
+  createSchemaValidator,
+  schemasDir,
+  validateAgainstSchema,
+  type SchemaKind,
+} from './testing.js';
 
 const dir = schemasDir();
 const examplesDir = join(dir, 'image-spec', 'examples');
@@ -226,6 +231,28 @@ describe('the schema helper reports problems', () => {
       expect.unreachable();
     } catch (err) {
       expect(isInvalidArgument(err)).toBe(true);
+    }
+  });
+});
+
+describe('the schema location', () => {
+  it('is failed-precondition with guidance when the schemas are missing', () => {
+    try {
+      createSchemaValidator('/nonexistent/lab-schemas').validate('manifest', {});
+      expect.unreachable();
+    } catch (err) {
+      expect(isFailedPrecondition(err)).toBe(true);
+      expect((err as Error).message).toMatch(/set LAB_OCI_SCHEMAS/);
+    }
+  });
+  it('honours LAB_OCI_SCHEMAS', () => {
+    const saved = process.env.LAB_OCI_SCHEMAS;
+    process.env.LAB_OCI_SCHEMAS = '/somewhere/else';
+    try {
+      expect(schemasDir()).toBe('/somewhere/else');
+    } finally {
+      if (saved === undefined) delete process.env.LAB_OCI_SCHEMAS;
+      else process.env.LAB_OCI_SCHEMAS = saved;
     }
   });
 });
