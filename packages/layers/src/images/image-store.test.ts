@@ -96,6 +96,14 @@ describe('image store', () => {
         l1.descriptor.size +
         l2.descriptor.size,
     );
+    expect(await images.list()).toMatchObject([
+      {
+        id: committed.id,
+        size: resolved.size,
+        created: '2024-01-02T03:04:05Z',
+        names: ['docker.io/library/busybox:latest'],
+      },
+    ]);
     for (const missing of ['busybox:1.36', 'alpine', 'ffffffff', `sha256:${'0'.repeat(64)}`]) {
       expect(isNotFound(await images.get(missing).catch((e: unknown) => e)), missing).toBe(true);
     }

@@ -36,6 +36,10 @@ export interface Image {
   digest: Digest;
   /** The `index.json` entry's descriptor, without name annotations. */
   target: Descriptor;
+  /** Bytes of content for this platform: manifest + config + layer blobs as stored (compressed). */
+  size?: number;
+  /** The config's creation time (RFC 3339), when it has one. */
+  created?: string;
   /** Why the image could not be resolved for this platform, when it could not. */
   problem?: string;
 }
@@ -59,7 +63,6 @@ export interface ResolvedImage extends Image {
   history: History[];
   /** Bytes of content: manifest + config + layer blobs as stored (compressed). */
   size: number;
-  created?: string;
   platform: Platform;
 }
 
@@ -142,8 +145,8 @@ export async function openImageStore(
     return resolveManifest(content, target, platform);
   }
 
-  async function list(opts: ResolveOptions = {}): Promise<Image[]> {
-    const platform = opts.platform ?? hostPlatform();
+  /** The images of index.json, names gathered, not yet resolved (id = target digest). */
+  async function entries(): Promise<Image[]> {
     const index = await readIndex(root);
     const byDigest = new Map<string, Image>();
     for (const entry of index.manifests) {
@@ -156,25 +159,47 @@ export async function openImageStore(
       const name = entryImageName(entry);
       if (name !== undefined && !image.names.includes(name)) image.names.push(name);
     }
-    const images = [...byDigest.values()];
-    for (const image of images) {
-      try {
-        image.id = (await resolveEntry(image.target, platform)).configDescriptor.digest;
-      } catch (err) {
-        if (!isLabError(err)) throw err;
-        image.problem = err.message;
-      }
+    return [...byDigest.values()];
+  }
+
+  /** Fills in the ID, size and creation time of an image (or the problem that prevents it). */
+  async function identify(image: Image, platform: Platform): Promise<Image> {
+    try {
+      const r = await resolveEntry(image.target, platform);
+      image.id = r.configDescriptor.digest;
+      image.size =
+        r.manifestDescriptor.size +
+        r.configDescriptor.size +
+        r.manifest.layers.reduce((sum, l) => sum + l.size, 0);
+      if (typeof r.config.created === 'string') image.created = r.config.created;
+    } catch (err) {
+      if (!isLabError(err)) throw err;
+      image.problem = err.message;
     }
+    return image;
+  }
+
+  async function list(opts: ResolveOptions = {}): Promise<Image[]> {
+    const platform = opts.platform ?? hostPlatform();
+    const images = await entries();
+    for (const image of images) await identify(image, platform);
     return images;
   }
 
   async function get(nameOrId: string, opts: ResolveOptions = {}): Promise<Image> {
-    const images = await list(opts);
+    const platform = opts.platform ?? hostPlatform();
     const input = nameOrId.trim();
+    const cheap = await entries();
+    let identified: Image[] | undefined;
+    const all = async (): Promise<Image[]> => {
+      identified ??= await Promise.all(cheap.map((i) => identify(i, platform)));
+      return identified;
+    };
     // 1. A full ID or digest.
     const full = /^(?:sha256:)?([a-f0-9]{64})$/.exec(input);
     if (full !== null) {
       const digest = `sha256:${full[1]!}`;
+      const images = await all();
       const hit = images.find((i) => i.id === digest) ?? images.find((i) => i.digest === digest);
       if (hit !== undefined) return hit;
     }
@@ -193,18 +218,18 @@ export async function openImageStore(
       // not a name; may still be a short ID
     }
     if (name !== undefined) {
-      const hit = images.find((i) => i.names.includes(name));
-      if (hit !== undefined) return hit;
+      const hit = cheap.find((i) => i.names.includes(name));
+      if (hit !== undefined) return identify(hit, platform);
     }
     if (pinned !== undefined) {
-      const hit = images.find((i) => i.digest === pinned || i.id === pinned);
+      const hit = (await all()).find((i) => i.digest === pinned || i.id === pinned);
       if (hit !== undefined) return hit;
     }
     // 3. A unique ID prefix.
     const prefix = ID_PREFIX.exec(input);
     if (prefix !== null) {
       const hex = prefix[1]!;
-      const hits = images.filter((i) => i.id.startsWith(`sha256:${hex}`));
+      const hits = (await all()).filter((i) => i.id.startsWith(`sha256:${hex}`));
       const ids = new Set(hits.map((i) => i.id));
       if (ids.size === 1) return hits[0]!;
       if (ids.size > 1) {

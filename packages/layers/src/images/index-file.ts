@@ -2,7 +2,7 @@
  * `index.json` and `oci-layout` of the lab root: creation, reading, and read-modify-write
  * under the cross-process index lock with an atomic replace (temp + fsync + rename).
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   canonicalJson,
@@ -34,13 +34,19 @@ export async function initLayout(root: string): Promise<void> {
     if (!isEnoent(err)) throw err;
     await writeFileAtomic(layoutFile(root), canonicalJson(createImageLayout()));
   }
-  await withLock(indexLockPath(root), async () => {
+  const exists = async (): Promise<boolean> => {
     try {
-      await readFile(indexFile(root));
+      await stat(indexFile(root));
+      return true;
     } catch (err) {
       if (!isEnoent(err)) throw err;
-      await writeFileAtomic(indexFile(root), canonicalJson(createIndexJson([])));
+      return false;
     }
+  };
+  if (await exists()) return;
+  await withLock(indexLockPath(root), async () => {
+    if (!(await exists()))
+      await writeFileAtomic(indexFile(root), canonicalJson(createIndexJson([])));
   });
 }
 
