@@ -29,3 +29,4 @@ export {
 } from './graph.js';
 export { suggest } from './suggest.js';
 export { parseGoDuration, formatGoDuration } from './go-parse.js';
+export { parsePortSpec, isIPAddress, type PortSpecFindings } from './expose.js';

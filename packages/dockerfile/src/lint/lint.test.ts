@@ -266,7 +266,9 @@ describe('errors stop the run and carry a position', () => {
     ['FROM alpine\nCOPY --chownn=1 a b\n', 'unknown flag: --chownn (did you mean chown?)', 2],
     ['FROM alpine\nENV A=${B\n', 'failed to process "${B": syntax error: missing \'}\'', 2],
     ['ARG X\nFROM ${X}\n', 'base name (${X}) should not be blank', 2],
-    ['FROM alpine\nEXPOSE 80/xyz\n', 'invalid proto: xyz', 2],
+    ['FROM alpine\nEXPOSE 80/xyz\n', 'invalid port: "80/xyz": invalid proto: xyz', 2],
+    ['FROM alpine\nEXPOSE 70000\n', 'invalid containerPort: 70000', 2],
+    ['FROM alpine\nEXPOSE 1.2.3:80:80\n', 'invalid IP address: 1.2.3', 2],
   ])('%j', (text, message, line) => {
     const r = lint(text);
     expect(r.error?.message).toBe(message);

@@ -11,6 +11,7 @@ import { processWordWithMatches, processWords } from '../shell/lex.js';
 import { defaultArgs, evaluateMetaArgs } from '../instructions/args.js';
 import type { Platform } from '../instructions/args.js';
 import { expandCommand } from '../instructions/expand.js';
+import { parsePortSpec } from '../instructions/expose.js';
 import { parseInstructions } from '../instructions/parse.js';
 import { resolveBuildGraph } from '../instructions/graph.js';
 import { suggest } from '../instructions/suggest.js';
@@ -253,18 +254,6 @@ function validateUsedOnce(cmd: Command, tracker: Tracker, linter: Linter): void 
   tracker.comments = cmd.comments;
 }
 
-function splitPortParts(raw: string): { ip: string; hostPort: string; containerPort: string } {
-  const parts = raw.split(':');
-  const n = parts.length;
-  const containerPort = parts[n - 1]!;
-  if (n === 1) return { ip: '', hostPort: '', containerPort };
-  if (n === 2) return { ip: '', hostPort: parts[0]!, containerPort };
-  if (n === 3) return { ip: parts[0]!, hostPort: parts[1]!, containerPort };
-  return { ip: parts.slice(0, n - 2).join(':'), hostPort: parts[n - 2]!, containerPort };
-}
-
-const PORT_RANGE = /^(\d+)(?:-(\d+))?$/;
-
 function checkExpose(
   cmd: Extract<Command, { kind: 'expose' }>,
   state: StageState,
@@ -274,24 +263,19 @@ function checkExpose(
   const ports: string[] = [];
   for (const p of cmd.ports) ports.push(...processWords(p, state.env, { escapeToken }));
   for (const raw of ports) {
-    const { ip, hostPort, containerPort } = splitPortParts(raw);
-    const slash = containerPort.split('/');
-    if (containerPort === '' || slash[0] === '')
-      throw new Error(`invalid port: ${JSON.stringify(raw)}: no port specified`);
-    const proto = slash.length === 1 || slash[1] === '' ? 'tcp' : slash[1]!;
-    if (proto !== proto.toLowerCase()) {
-      linter.run(R.ExposeProtoCasing, cmd.range, R.ExposeProtoCasing.format(raw), cmd.comments);
-    }
-    if (ip !== '' || hostPort !== '') {
-      linter.run(R.ExposeInvalidFormat, cmd.range, R.ExposeInvalidFormat.format(raw), cmd.comments);
-    }
-    if (!['tcp', 'udp', 'sctp'].includes(proto.toLowerCase())) {
-      throw new Error(`invalid proto: ${proto}`);
-    }
-    const m = PORT_RANGE.exec(slash[0]!);
-    if (m === null || Number(m[1]) > 65535 || Number(m[2] ?? 0) > 65535) {
-      throw new Error(`invalid containerPort: ${slash[0]!}`);
-    }
+    parsePortSpec(raw, (f) => {
+      if (f.protoCasing) {
+        linter.run(R.ExposeProtoCasing, cmd.range, R.ExposeProtoCasing.format(raw), cmd.comments);
+      }
+      if (f.ipOrHostPort) {
+        linter.run(
+          R.ExposeInvalidFormat,
+          cmd.range,
+          R.ExposeInvalidFormat.format(raw),
+          cmd.comments,
+        );
+      }
+    });
   }
 }
 
