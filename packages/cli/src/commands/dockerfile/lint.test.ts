@@ -1,9 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { commitImage, openImageStore } from '@lab/layers';
+import { hostPlatform } from '@lab/oci';
 import type { CliContext } from '../../context.js';
 import { run } from '../../index.js';
 
@@ -138,6 +140,34 @@ describe('lab dockerfile lint', () => {
     );
     expect(res.code).toBe(1);
     expect(res.stderr).toBe('<stdin>: lint violation found for rules: MaintainerDeprecated\n');
+  });
+
+  it("reads a base image's Env from the local store for UndefinedVar", async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'lab-lint-root-'));
+    try {
+      const text = 'FROM example.com/golang:1\nENV BIN=$GOPATH/bin X=$GOPTH\n';
+      // Without a store the base image's variables are unknown: nothing is reported.
+      const unknown = await lab(['--root', root, 'dockerfile', 'lint', '-'], text);
+      expect(unknown).toEqual({ code: 0, stdout: '', stderr: '' });
+      expect(existsSync(path.join(root, 'index.json'))).toBe(false);
+      const store = await openImageStore(root);
+      await commitImage(store, {
+        config: {
+          architecture: hostPlatform().architecture,
+          os: hostPlatform().os,
+          config: { Env: ['PATH=/usr/local/go/bin:/usr/bin', 'GOPATH=/go'] },
+        },
+        layers: [],
+        name: 'example.com/golang:1',
+      });
+      const known = await lab(['--root', root, 'dockerfile', 'lint', '-'], text);
+      expect(known.code).toBe(1);
+      expect(known.stdout).toBe(
+        "<stdin>:2:1 UndefinedVar: Usage of undefined variable '$GOPTH' (did you mean $GOPATH?)\n",
+      );
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('reports a missing file as not found', async () => {

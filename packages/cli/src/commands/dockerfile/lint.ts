@@ -1,6 +1,10 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { Option, type Command } from '@commander-js/extra-typings';
-import { lint, type LintResult } from '@lab/dockerfile';
-import type { CliContext } from '../../context.js';
+import { lint, type LintOptions, type LintResult } from '@lab/dockerfile';
+import { openImageStore } from '@lab/layers';
+import { isLabError } from '@lab/oci';
+import type { CliContext, GlobalOptions } from '../../context.js';
 import { ExitError, UsageError } from '../../errors.js';
 import { readDockerfile } from './parse.js';
 
@@ -13,6 +17,38 @@ function collectBuildArg(value: string, previous: Record<string, string>): Recor
     throw new UsageError(`--build-arg ${value}: expected KEY=VALUE (e.g. --build-arg VERSION=1.2)`);
   }
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
+}
+
+/**
+ * The `Env` of each base image the Dockerfile names that is in the local image store, so
+ * UndefinedVar knows what the image defines. Images not in the store stay unknown. The store
+ * is only read, and only when the root already holds one.
+ */
+async function localImageEnvs(
+  text: string,
+  options: LintOptions,
+  root: string,
+): Promise<Map<string, readonly string[]>> {
+  const refs = new Set<string>();
+  lint(text, {
+    ...options,
+    imageEnv: (ref) => {
+      refs.add(ref);
+      return undefined;
+    },
+  });
+  const envs = new Map<string, readonly string[]>();
+  if (refs.size === 0 || !existsSync(path.join(root, 'index.json'))) return envs;
+  const store = await openImageStore(root);
+  for (const ref of refs) {
+    try {
+      const image = await store.resolve(ref);
+      envs.set(ref, image.config.config?.Env ?? []);
+    } catch (err) {
+      if (!isLabError(err)) throw err;
+    }
+  }
+  return envs;
 }
 
 function exitCode(result: LintResult): number {
@@ -42,7 +78,7 @@ function renderText(name: string, result: LintResult, ctx: CliContext): void {
 }
 
 /** `lab dockerfile lint [--format text|json] [--build-arg K=V]… [--target T] [--check C] FILE|-` */
-export function registerLint(group: Command, ctx: CliContext): void {
+export function registerLint(group: Command, ctx: CliContext, globals: () => GlobalOptions): void {
   group
     .command('lint')
     .description(
@@ -65,11 +101,13 @@ export function registerLint(group: Command, ctx: CliContext): void {
     )
     .action(async (file, options) => {
       const { name, text } = await readDockerfile(file, ctx);
-      const result = lint(text, {
+      const lintOptions: LintOptions = {
         buildArgs: options.buildArg,
         ...(options.target === undefined ? {} : { target: options.target }),
         ...(options.check === undefined ? {} : { check: options.check }),
-      });
+      };
+      const envs = await localImageEnvs(text, lintOptions, globals().root);
+      const result = lint(text, { ...lintOptions, imageEnv: (ref) => envs.get(ref) });
       if (options.format === 'json') {
         ctx.stdout.write(`${JSON.stringify({ file: name, ...result }, null, 2)}\n`);
       } else {
