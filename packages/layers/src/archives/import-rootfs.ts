@@ -9,7 +9,13 @@
  * deterministically (sorted, numeric owners, PAX) first.
  */
 import type { Readable } from 'node:stream';
-import { OCI_MEDIA_TYPES, hostPlatform, type ContainerConfig, type Digest, type Platform } from '@lab/oci';
+import {
+  OCI_MEDIA_TYPES,
+  hostPlatform,
+  type ContainerConfig,
+  type Digest,
+  type Platform,
+} from '@lab/oci';
 import type { ContentStore } from '../content/index.js';
 import { withLease } from '../gc/lease.js';
 import { commitImage } from '../images/commit-image.js';
@@ -90,7 +96,9 @@ export async function importRootfs(
       config: {
         created,
         architecture: platform.architecture,
-        ...(platform.variant === undefined || platform.variant === '' ? {} : { variant: platform.variant }),
+        ...(platform.variant === undefined || platform.variant === ''
+          ? {}
+          : { variant: platform.variant }),
         os: platform.os,
         config: options.config ?? {},
         history: [

@@ -145,3 +145,24 @@ export async function rewriteArchive(src: string, dst: string, edit: EntryEdit):
   await w.finish();
   await done;
 }
+
+/**
+ * A lab root holding `busybox:latest` imported from the busybox rootfs tar (Cmd ["sh"],
+ * Env PATH, created 2000-01-01), built once into the cache and copied (`cp -a`) to `dest`.
+ */
+export async function labBusyboxRoot(dest: string): Promise<string> {
+  const rootfs = await busyboxRootfsTar();
+  const dir = await cached('busybox-lab-root', async (d) => {
+    const { createReadStream } = await import('node:fs');
+    const { openImageStore } = await import('../../src/images/index.js');
+    const { importRootfs } = await import('../../src/archives/index.js');
+    const images = await openImageStore(join(d, 'root'));
+    await importRootfs(images, createReadStream(rootfs), 'busybox:latest', {
+      config: { Env: [PATH_ENV], Cmd: ['sh'] },
+      created: '2000-01-01T00:00:00Z',
+      message: 'busybox-static rootfs',
+    });
+  });
+  await run('cp', ['-a', join(dir, 'root'), dest]);
+  return dest;
+}
