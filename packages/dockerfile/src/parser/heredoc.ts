@@ -3,10 +3,11 @@ import { processWords } from '../shell/lex.js';
 
 const NO_ENV: readonly string[] = [];
 
-/** BuildKit's heredoc lexing: escape `\`, empty environment, unset variables kept as written. */
-function lexWords(text: string, options: { rawQuotes: boolean; rawEscapes: boolean }): string[] {
-  return processWords(text, NO_ENV, { ...options, skipUnsetEnv: true });
-}
+// BuildKit's heredoc lexing: escape `\`, empty environment, unset variables kept as
+// written. Option objects are constants so the hot path allocates nothing for them.
+const LINE = { rawQuotes: true, rawEscapes: true, skipUnsetEnv: true } as const;
+const NAME = { rawQuotes: false, rawEscapes: false, skipUnsetEnv: true } as const;
+const NAME_RAW_QUOTES = { rawQuotes: true, rawEscapes: false, skipUnsetEnv: true } as const;
 
 /** A heredoc opener found on an instruction line (body not read yet). */
 export interface HeredocOpener {
@@ -46,9 +47,9 @@ export function parseHeredocWord(word: string): HeredocOpener | undefined {
   let words: string[];
   let raw: string[];
   try {
-    words = lexWords(rest, { rawQuotes: false, rawEscapes: false });
+    words = processWords(rest, NO_ENV, NAME);
     if (words.length !== 1) return undefined;
-    raw = lexWords(rest, { rawQuotes: true, rawEscapes: false });
+    raw = processWords(rest, NO_ENV, NAME_RAW_QUOTES);
   } catch (err) {
     if (err instanceof ShellError) {
       // The shell lexer's message already reads `failed to process "<rest>": …`.
@@ -76,7 +77,7 @@ export function parseHeredocWord(word: string): HeredocOpener | undefined {
 export function heredocsFromLine(line: string): HeredocOpener[] {
   let words: string[];
   try {
-    words = lexWords(line, { rawQuotes: true, rawEscapes: true });
+    words = processWords(line, NO_ENV, LINE);
   } catch (err) {
     if (err instanceof ShellError) return [];
     throw err;
