@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
@@ -186,6 +186,9 @@ describe.skipIf(!isRoot)('unpackImageLayers', () => {
   it('a layer whose DiffID does not match fails and leaves no snapshot behind', async () => {
     const sn = await openSnapshotter('native', path.join(tmp, 'bad'));
     const layers = image(tars.slice(0, 2));
+    // What a crashed unpack leaves: an active extraction named after a dead process.
+    const dead = spawnSync('true').pid;
+    await sn.prepare(`extract-${dead}-0a0b0c ${layers[0]!.chainID}`);
     const wrong: UnpackLayer[] = [layers[0]!, { ...layers[1]!, diffID: tars[0]!.diffID }];
     await expect(unpackImageLayers(sn, wrong)).rejects.toSatisfy(isInvalidArgument);
     expect(await snapshotNames(sn)).toEqual([`committed ${layers[0]!.chainID}`]);

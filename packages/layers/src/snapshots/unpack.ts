@@ -4,6 +4,8 @@ import { type Digest, isAlreadyExists, isNotFound } from '@lab/oci';
 import { applyLayer } from '../diff/index.js';
 import type { LayerFormat, Snapshotter } from './types.js';
 
+const EXTRACT_PREFIX = 'extract-';
+
 /** One layer of an image, bottom first: its ChainID and a way to read its (maybe compressed) tar. */
 export interface UnpackLayer {
   chainID: string;
@@ -37,6 +39,7 @@ export interface UnpackedLayer {
  * previous one, so identical layer stacks are stored once. A layer whose ChainID exists is
  * reused. Two processes may unpack the same image at once: each extracts into its own active
  * snapshot, the first commit wins and the other discards its copy and reuses the winner.
+ * Active snapshots left by an unpack whose process died (`extract-<pid>-…`) are removed first.
  */
 export async function unpackImageLayers(
   snapshotter: Snapshotter,
@@ -44,6 +47,7 @@ export async function unpackImageLayers(
   options: UnpackOptions = {},
 ): Promise<UnpackedLayer[]> {
   const apply = options.apply ?? applyLayer;
+  await removeAbandonedExtractions(snapshotter);
   const results: UnpackedLayer[] = [];
   let parent: string | undefined;
   for (const layer of layers) {
@@ -53,7 +57,7 @@ export async function unpackImageLayers(
       parent = layer.chainID;
       continue;
     }
-    const key = `extract-${randomBytes(8).toString('hex')} ${layer.chainID}`;
+    const key = `${EXTRACT_PREFIX}${process.pid}-${randomBytes(6).toString('hex')} ${layer.chainID}`;
     await snapshotter.prepare(key, parent, {
       labels: { 'lab.snapshot/unpacking': layer.chainID },
     });
@@ -81,6 +85,36 @@ export async function unpackImageLayers(
     parent = layer.chainID;
   }
   return results;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes the active snapshots of unpacks whose process died mid-layer (their key names the pid). */
+async function removeAbandonedExtractions(snapshotter: Snapshotter): Promise<void> {
+  const abandoned: string[] = [];
+  await snapshotter.walk(
+    (info) => {
+      abandoned.push(info.name);
+    },
+    (info) => {
+      const pid = /^extract-(\d+)-/.exec(info.name)?.[1];
+      return info.kind === 'active' && pid !== undefined && !processAlive(Number(pid));
+    },
+  );
+  for (const key of abandoned) {
+    try {
+      await snapshotter.remove(key);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
 }
 
 async function isCommitted(snapshotter: Snapshotter, name: string): Promise<boolean> {

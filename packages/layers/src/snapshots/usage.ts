@@ -1,28 +1,24 @@
-import { lstat, readdir } from 'node:fs/promises';
-import path from 'node:path';
+import { runTool } from './run-tool.js';
 import type { SnapshotUsage } from './types.js';
 
+async function du(args: string[], root: string, signal?: AbortSignal): Promise<number> {
+  const { stdout } = await runTool(
+    'du',
+    ['-s', '-x', ...args, '--', root],
+    signal === undefined ? {} : { signal },
+  );
+  return Number(stdout.toString('utf8').split('\t')[0]);
+}
+
 /**
- * Disk usage of a tree as du(1) counts it: blocks actually allocated (`st_blocks * 512`) and
- * inodes, each hard-linked inode once, the root directory included; symlinks are not followed.
+ * Disk usage of a tree as du(1) counts it, by running it (a JavaScript walk is ~15 times
+ * slower): blocks actually allocated (`st_blocks * 512`) and inodes, each hard-linked inode
+ * once, the root directory included, symlinks not followed, other filesystems not entered.
  */
 export async function diskUsage(root: string, signal?: AbortSignal): Promise<SnapshotUsage> {
-  const seen = new Set<string>();
-  let size = 0;
-  let inodes = 0;
-  const visit = async (file: string): Promise<void> => {
-    signal?.throwIfAborted();
-    const st = await lstat(file, { bigint: true });
-    const id = `${st.dev}:${st.ino}`;
-    if (!seen.has(id)) {
-      seen.add(id);
-      inodes += 1;
-      size += Number(st.blocks) * 512;
-    }
-    if (st.isDirectory()) {
-      for (const name of await readdir(file)) await visit(path.join(file, name));
-    }
-  };
-  await visit(root);
+  const [size, inodes] = await Promise.all([
+    du(['-B1'], root, signal),
+    du(['--inodes'], root, signal),
+  ]);
   return { size, inodes };
 }
