@@ -94,6 +94,20 @@ describe('instructions', () => {
     expect(run?.args[0]?.value).toBe('true');
   });
 
+  it('ends a flag at a 0xA0 byte inside a UTF-8 character, as Go does', () => {
+    // `à` is C3 A0 and Go's per-byte unicode.IsSpace(0xA0) is true.
+    const run = parse('RUN --x=à y\n').instructions[0];
+    expect(run?.flags).toEqual(['--x=Ã']);
+    expect(run?.args.map((a) => a.value)).toEqual(['y']);
+  });
+
+  it('stops flag parsing at -- and at the first non-flag word', () => {
+    const [a, b] = parse('COPY --a=1 -- --b=2 x\nCOPY x --c=3\n').instructions;
+    expect(a?.flags).toEqual(['--a=1']);
+    expect(a?.args.map((n) => n.value)).toEqual(['--b=2', 'x']);
+    expect(b?.flags).toEqual([]);
+  });
+
   it('parses ONBUILD triggers, including their heredocs', () => {
     const result = parse('ONBUILD COPY --chown=1 <<EOF /x\nbody\nEOF\n');
     const node = result.instructions[0];
