@@ -13,3 +13,5 @@ export * from './runtime-state.js';
 export * from './canonical-json.js';
 export * from './reference.js';
 export * from './platform.js';
+export * from './annotations.js';
+export * from './image-check.js';
