@@ -8,7 +8,8 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asDigest, type Digest, isInvalidArgument } from '@lab/oci';
 import { chainID } from '../diff/index.js';
-import { listTree, type TreeEntry } from '../testsuite/tree-listing.js';
+import { listTree, listUnionView, type TreeEntry } from '../testsuite/tree-listing.js';
+import { openUnionView } from '../union/union-view.js';
 import { buildLayerStack, toTarStyle, withMount } from './layer-stack.fixture.js';
 import { listMountPoints } from './mount.js';
 import { openSnapshotter } from './open.js';
@@ -99,6 +100,18 @@ describe.skipIf(!isRoot)('unpackImageLayers', () => {
       expect(await snapshotNames(sn)).toEqual(layers.map((l) => `committed ${l.chainID}`).sort());
     },
   );
+
+  it('a union view of the raw GNU tar extractions (.wh. files kept) shows the kernel-built tree', async () => {
+    const dirs: string[] = [];
+    for (const [i, tar] of tars.entries()) {
+      const dir = path.join(tmp, `raw-${i}`);
+      await mkdir(dir);
+      execFileSync('tar', ['--numeric-owner', '-C', dir, '-xf', tar.file]);
+      dirs.push(dir);
+      const view = await openUnionView(dirs, { format: 'merged' });
+      expect(await listUnionView(view)).toEqual(expected[i]);
+    }
+  });
 
   it('images sharing their bottom layers share those snapshots', async () => {
     const sn = await openSnapshotter('overlay', path.join(tmp, 'shared'));
