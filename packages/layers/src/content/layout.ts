@@ -11,6 +11,9 @@
  * <root>/ingest/<random>         in-flight writes of the content store; leftovers of crashed
  *                                writers are removed by gc once older than its ingest age
  * <root>/locks/index.json.lock   proper-lockfile's lock around read-modify-write of index.json
+ *                                (and around gc's mark + sweep)
+ * <root>/leases/<id>.json        blobs a running pull/load/build holds before index.json names
+ *                                them (gc roots; expired after 6 h untouched)
  * <root>/snapshots/, <root>/containers/   owned by the snapshotter and the container store
  * ```
  *

@@ -14,6 +14,7 @@ import {
   type Descriptor,
 } from '@lab/oci';
 import { validateAgainstSchema } from '@lab/oci/testing';
+import { removeImage } from '../gc/remove-image.js';
 import { chainIDs } from './chain-id.js';
 import { commitImage } from './commit-image.js';
 import { openImageStore, type ImageStore } from './image-store.js';
@@ -346,12 +347,23 @@ describe('image store with skopeo and umoci as oracles', () => {
       const fromArchive = await images.resolve('example.com/team/tool:v2');
       // (skopeo re-encodes the config on the way through docker-archive, so the ID differs.)
       expect(fromArchive.diffIDs).toEqual([layer.diffID]);
+      // skopeo writing a name lab already has: the newer entry wins, the old image is dangling.
+      const older = await makeImage(
+        images,
+        [await makeLayer(images.content, { old: 'old' })],
+        'busybox',
+      );
+      execFileSync('skopeo', ['copy', '-q', `oci:${src.root}:source`, `oci:${root}:busybox`]);
+      expect((await images.get('busybox')).id).toBe(made.id);
+      expect((await images.get(older.id)).names).toEqual([]);
+      await removeImage(images, older.id);
       // lab's own write keeps skopeo's entries and adds its name scheme on top.
       await images.tag('alpine:3.19', 'alpine:edge');
       const names = (await images.list()).flatMap((i) => i.names).sort();
       expect(names).toEqual([
         'docker.io/library/alpine:3.19',
         'docker.io/library/alpine:edge',
+        'docker.io/library/busybox:latest',
         'example.com/team/tool:v2',
       ]);
     },

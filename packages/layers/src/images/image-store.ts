@@ -22,7 +22,7 @@ import {
 } from '@lab/oci';
 import { openContentStore, type ContentStore } from '../content/content-store.js';
 import { chainIDs } from './chain-id.js';
-import { initLayout, readIndex, updateIndex } from './index-file.js';
+import { initLayout, readIndex, tidyEntries, updateIndex } from './index-file.js';
 import { bareTarget, entryImageName, namedEntry, normalizeImageName } from './names.js';
 import { configPlatform, resolveManifest, type ResolvedManifest } from './resolve-manifest.js';
 
@@ -149,7 +149,8 @@ export async function openImageStore(
   async function entries(): Promise<Image[]> {
     const index = await readIndex(root);
     const byDigest = new Map<string, Image>();
-    for (const entry of index.manifests) {
+    // tidyEntries: a name belongs to its last entry (another tool may have appended a newer one).
+    for (const entry of tidyEntries(index.manifests)) {
       if (!isManifestMediaType(entry.mediaType) && !isIndexMediaType(entry.mediaType)) continue;
       let image = byDigest.get(entry.digest);
       if (image === undefined) {
