@@ -1,1 +1,3 @@
-export {};
+export * from './bundle/index.js';
+export * from './cgroups/index.js';
+export * from './runtime/index.js';
