@@ -30,3 +30,12 @@ export {
 export { suggest } from './suggest.js';
 export { parseGoDuration, formatGoDuration } from './go-parse.js';
 export { parsePortSpec, isIPAddress, type PortSpecFindings } from './expose.js';
+export {
+  applyCommand,
+  imageEnvironment,
+  inheritEnvironment,
+  proxyEnvironment,
+  DEFAULT_PATH_ENV,
+  type ApplyContext,
+  type StageEnvironment,
+} from './environment.js';

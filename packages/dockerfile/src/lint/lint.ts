@@ -10,7 +10,12 @@ import { findDirective } from '../parser/directives.js';
 import { processWordWithMatches, processWords } from '../shell/lex.js';
 import { defaultArgs, evaluateMetaArgs } from '../instructions/args.js';
 import type { Platform } from '../instructions/args.js';
-import { expandCommand } from '../instructions/expand.js';
+import {
+  applyCommand,
+  imageEnvironment,
+  inheritEnvironment,
+  type StageEnvironment,
+} from '../instructions/environment.js';
 import { parsePortSpec } from '../instructions/expose.js';
 import { parseInstructions } from '../instructions/parse.js';
 import { resolveBuildGraph } from '../instructions/graph.js';
@@ -59,9 +64,7 @@ export interface LintResult {
   readonly error?: LintError;
 }
 
-const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const RESERVED_STAGE_NAMES = new Set(['context', 'scratch']);
-const NON_ENV_ARGS = new Set(['BUILDKIT_SBOM_SCAN_CONTEXT', 'BUILDKIT_SBOM_SCAN_STAGE']);
 const SECRET =
   /(?:_|^)(?:apikey|auth|credential|credentials|key|password|pword|passwd|secret|token)(?:_|$)/i;
 const SECRET_ALLOW = /(?:_|^)(?:public)(?:_|$)/i;
@@ -195,13 +198,9 @@ function validateCommandCasing(stages: readonly Stage[], linter: Linter): void {
 }
 
 /** The per-stage state BuildKit's dispatcher keeps that the checks need. */
-interface StageState {
-  /** The build environment (image env, ENV, ARG values). */
-  env: Map<string, string>;
+interface StageState extends StageEnvironment {
   /** False when the base image's env is unknown: UndefinedVar stays quiet. */
   envKnown: boolean;
-  /** Declared ARG names (with or without values), inherited through FROM <stage>. */
-  buildArgs: string[];
   workdirSet: boolean;
   shell: boolean;
 }
@@ -217,25 +216,6 @@ function validateNoSecretKey(instruction: string, key: string, cmd: Command, lin
       R.SecretsUsedInArgOrEnv,
       cmd.range,
       R.SecretsUsedInArgOrEnv.format(instruction, key),
-      cmd.comments,
-    );
-  }
-}
-
-function reportUnmatched(
-  cmd: Command,
-  state: StageState,
-  unmatched: ReadonlySet<string>,
-  linter: Linter,
-): void {
-  if (!state.envKnown) return;
-  const options = [...state.env.keys()];
-  for (const name of unmatched) {
-    if (state.buildArgs.includes(name) || NON_ENV_ARGS.has(name)) continue;
-    linter.run(
-      R.UndefinedVar,
-      cmd.range,
-      R.UndefinedVar.format(name, suggest(name, options, true)),
       cmd.comments,
     );
   }
@@ -295,55 +275,47 @@ function dispatchStage(
     entrypoint: { comments: [] } as Tracker,
     healthcheck: { comments: [] } as Tracker,
   };
+  const onUndefined = (names: ReadonlySet<string>, cmd: Command): void => {
+    if (!state.envKnown) return;
+    const options = [...state.env.keys()];
+    for (const name of names) {
+      const message = R.UndefinedVar.format(name, suggest(name, options, true));
+      linter.run(R.UndefinedVar, cmd.range, message, cmd.comments);
+    }
+  };
   for (const original of stage.commands) {
-    let cmd: Command = original;
     try {
-      if (cmd.kind !== 'arg') {
-        const word = (w: string): string => {
-          const r = processWordWithMatches(w, state.env, { escapeToken });
-          reportUnmatched(original, state, new Set(r.unmatched), linter);
-          return r.result;
-        };
-        const raw = (w: string): string => {
-          const r = processWordWithMatches(w, state.env, { skipProcessQuotes: true });
-          reportUnmatched(original, state, new Set(r.unmatched), linter);
-          return r.result;
-        };
-        cmd = expandCommand(cmd, { word, raw });
+      if (original.kind === 'arg') {
+        for (const arg of original.args) validateNoSecretKey('ARG', arg.key, original, linter);
       }
+      const cmd = applyCommand(original, state, {
+        escapeToken,
+        globalArgs: ctx.globalArgs,
+        buildArgs: ctx.buildArgs,
+        onUndefined,
+      });
       switch (cmd.kind) {
         case 'env':
           for (const e of cmd.env) {
-            if (e.noDelim)
-              linter.run(
-                R.LegacyKeyValueFormat,
-                cmd.range,
-                R.LegacyKeyValueFormat.format(cmd.keyword),
-                cmd.comments,
-              );
+            if (e.noDelim) {
+              const message = R.LegacyKeyValueFormat.format(cmd.keyword);
+              linter.run(R.LegacyKeyValueFormat, cmd.range, message, cmd.comments);
+            }
             validateNoSecretKey('ENV', e.key, cmd, linter);
-            state.env.set(e.key, e.value);
           }
           break;
         case 'label':
           for (const l of cmd.labels) {
-            if (l.noDelim)
-              linter.run(
-                R.LegacyKeyValueFormat,
-                cmd.range,
-                R.LegacyKeyValueFormat.format(cmd.keyword),
-                cmd.comments,
-              );
+            if (l.noDelim) {
+              const message = R.LegacyKeyValueFormat.format(cmd.keyword);
+              linter.run(R.LegacyKeyValueFormat, cmd.range, message, cmd.comments);
+            }
           }
           break;
         case 'workdir':
           if (!state.workdirSet && !cmd.path.startsWith('/')) {
-            linter.run(
-              R.WorkdirRelativePath,
-              cmd.range,
-              R.WorkdirRelativePath.format(cmd.path),
-              cmd.comments,
-            );
+            const message = R.WorkdirRelativePath.format(cmd.path);
+            linter.run(R.WorkdirRelativePath, cmd.range, message, cmd.comments);
           }
           state.workdirSet = true;
           break;
@@ -351,12 +323,8 @@ function dispatchStage(
         case 'entrypoint':
           validateUsedOnce(cmd, trackers[cmd.kind], linter);
           if (cmd.prependShell && !state.shell) {
-            linter.run(
-              R.JSONArgsRecommended,
-              cmd.range,
-              R.JSONArgsRecommended.format(cmd.keyword),
-              cmd.comments,
-            );
+            const message = R.JSONArgsRecommended.format(cmd.keyword);
+            linter.run(R.JSONArgsRecommended, cmd.range, message, cmd.comments);
           }
           break;
         case 'healthcheck':
@@ -367,24 +335,6 @@ function dispatchStage(
           break;
         case 'expose':
           checkExpose(cmd, state, escapeToken, linter);
-          break;
-        case 'arg':
-          for (const arg of cmd.args) {
-            validateNoSecretKey('ARG', arg.key, cmd, linter);
-            const hasValue = Object.hasOwn(ctx.buildArgs, arg.key);
-            let value = arg.value;
-            if (value === undefined && !hasValue && ctx.globalArgs.has(arg.key)) {
-              value = ctx.globalArgs.get(arg.key);
-            } else if (hasValue) {
-              value = ctx.buildArgs[arg.key];
-            } else if (value !== undefined) {
-              const r = processWordWithMatches(value, state.env, { escapeToken });
-              reportUnmatched(cmd, state, new Set(r.unmatched), linter);
-              value = r.result;
-            }
-            if (value !== undefined && !NON_ENV_ARGS.has(arg.key)) state.env.set(arg.key, value);
-            state.buildArgs.push(arg.key);
-          }
           break;
         default:
           break;
@@ -571,20 +521,13 @@ function run(parsed: ParseResult, linter: Linter, options: LintOptions): LintErr
       let state: StageState;
       if (resolved.base.kind === 'stage') {
         const parent = states[resolved.base.index]!;
-        state = { ...parent, env: new Map(parent.env), buildArgs: [...parent.buildArgs] };
+        state = { ...parent, ...inheritEnvironment(parent) };
       } else {
         const imageEnv =
           resolved.base.kind === 'scratch' ? [] : options.imageEnv?.(resolved.base.ref);
-        const env = new Map<string, string>();
-        for (const e of imageEnv ?? []) {
-          const eq = e.indexOf('=');
-          env.set(eq < 0 ? e : e.slice(0, eq), eq < 0 ? '' : e.slice(eq + 1));
-        }
-        if (!env.has('PATH')) env.set('PATH', DEFAULT_PATH);
         state = {
-          env,
+          ...imageEnvironment(imageEnv),
           envKnown: imageEnv !== undefined,
-          buildArgs: [],
           workdirSet: false,
           shell: false,
         };
