@@ -290,3 +290,23 @@ describe('JSON syntax errors', () => {
     expect(err.message).not.toContain('is not valid JSON');
   });
 });
+
+describe('wording of generic problems', () => {
+  it('says a required field is missing, and what type was found', () => {
+    expect(refusal(() => parseImageManifest({ schemaVersion: 2, layers: [] })).message).toBe(
+      'manifest.config: required field is missing (expected object)',
+    );
+    expect(
+      refusal(() => parseImageManifest({ schemaVersion: 2, config: CONFIG, layers: 'x' })).message,
+    ).toBe('manifest.layers: expected array, got string');
+    expect(
+      refusal(() =>
+        parseImageConfig({
+          architecture: 'amd64',
+          os: null,
+          rootfs: { type: 'layers', diff_ids: [] },
+        }),
+      ).message,
+    ).toBe('config.os: expected string, got null');
+  });
+});

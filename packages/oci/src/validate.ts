@@ -167,6 +167,17 @@ export function decodeJson(input: JsonInput, source = '<input>'): unknown {
   }
 }
 
+/** Friendlier wording for zod's generic messages (schema-specific messages take precedence). */
+function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
+  if (issue.code === 'invalid_type') {
+    if (issue.input === undefined) return `required field is missing (expected ${issue.expected})`;
+    const got =
+      issue.input === null ? 'null' : Array.isArray(issue.input) ? 'array' : typeof issue.input;
+    return `expected ${issue.expected}, got ${got}`;
+  }
+  return undefined;
+}
+
 /** The issues of a failed zod parse, with formatted paths under `root`. */
 export function zodIssues(error: z.ZodError, root: string): ValidationIssue[] {
   return error.issues.map((issue) => ({
@@ -187,7 +198,7 @@ export function parseWithSchema<S extends z.ZodType>(
   source?: string,
 ): z.output<S> {
   const value = decodeJson(input, source ?? root);
-  const result = schema.safeParse(value);
+  const result = schema.safeParse(value, { error: describeIssue });
   if (result.success) return result.data;
   const issues = zodIssues(result.error, root);
   const first = issues[0]!;
