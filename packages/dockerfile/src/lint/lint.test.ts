@@ -171,6 +171,31 @@ describe('each build check', () => {
     ]);
   });
 
+  it('InvalidBaseImagePlatform, when the image platform is known', () => {
+    const imagePlatform = (): { os: string; architecture: string } => ({
+      os: 'linux',
+      architecture: 'arm64',
+    });
+    expect(check('FROM alpine:3\n', { imagePlatform })).toEqual([
+      '1:1 InvalidBaseImagePlatform: Base image alpine:3 was pulled with platform "linux/arm64", expected "linux/amd64" for current build',
+    ]);
+    expect(check('FROM --platform=linux/arm64 alpine:3 AS arm64\n', { imagePlatform })).toEqual([]);
+    expect(check('FROM alpine:3\n')).toEqual([]);
+  });
+
+  it("checks a base stage's ONBUILD triggers where they run, at the child's FROM", () => {
+    const text = 'FROM scratch AS base\nONBUILD ENV A b\nONBUILD COPY $NOPE /x\nFROM base\nCMD ["x"]\n';
+    expect(check(text)).toEqual([
+      '4:1 LegacyKeyValueFormat: "ENV key=value" should be used instead of legacy "ENV key value" format',
+      "4:1 UndefinedVar: Usage of undefined variable '$NOPE'",
+    ]);
+    const bad = lint('FROM scratch AS base\nONBUILD FORM x\nFROM base\n');
+    expect(bad.error).toMatchObject({
+      message: 'unknown instruction: FORM (did you mean FROM?)',
+      line: 3,
+    });
+  });
+
   it('knows every rule BuildKit defines, with its documentation link', () => {
     expect(RULES).toHaveLength(22);
     for (const rule of RULES) {

@@ -8,7 +8,7 @@ import type { EscapeToken, ParseResult, SourceRange } from '../ast.js';
 import { parse } from '../parser/parse.js';
 import { findDirective } from '../parser/directives.js';
 import { processWordWithMatches, processWords } from '../shell/lex.js';
-import { defaultArgs, evaluateMetaArgs } from '../instructions/args.js';
+import { defaultArgs, evaluateMetaArgs, formatPlatform } from '../instructions/args.js';
 import type { Platform } from '../instructions/args.js';
 import {
   applyCommand,
@@ -17,7 +17,7 @@ import {
   type StageEnvironment,
 } from '../instructions/environment.js';
 import { parsePortSpec } from '../instructions/expose.js';
-import { parseInstructions } from '../instructions/parse.js';
+import { parseInstruction, parseInstructions } from '../instructions/parse.js';
 import { resolveBuildGraph } from '../instructions/graph.js';
 import { suggest } from '../instructions/suggest.js';
 import type { Command, ParsedDockerfile, Stage } from '../instructions/types.js';
@@ -45,6 +45,11 @@ export interface LintOptions {
    * since the image may define the variable.
    */
   readonly imageEnv?: (ref: string) => readonly string[] | undefined;
+  /**
+   * The platform of a base image as pulled, or undefined when unknown; enables
+   * InvalidBaseImagePlatform.
+   */
+  readonly imagePlatform?: (ref: string) => Platform | undefined;
 }
 
 /** Where a lint run stopped, like BuildKit's `lint.BuildError`. */
@@ -259,8 +264,37 @@ function checkExpose(
   }
 }
 
+/**
+ * The ONBUILD triggers of `base` as commands of `stage` (BuildKit `initOnBuildTriggers`):
+ * each expression parsed alone, located at the stage's FROM.
+ */
+function onbuildTriggers(base: Stage, stage: Stage): Command[] {
+  const out: Command[] = [];
+  for (const cmd of base.commands) {
+    if (cmd.kind !== 'onbuild') continue;
+    let instruction;
+    try {
+      const parsed = parse(cmd.expression);
+      if (parsed.instructions.length !== 1) {
+        throw new Error('onbuild trigger should be a single expression');
+      }
+      instruction = parseInstruction(parsed.instructions[0]!);
+    } catch (err) {
+      throw new Stop(located((err as Error).message, stage.from.range));
+    }
+    if (instruction.kind === 'from') {
+      throw new Stop(
+        located(`${instruction.keyword} isn't allowed as an ONBUILD trigger`, stage.from.range),
+      );
+    }
+    out.push({ ...instruction, range: stage.from.range, comments: stage.from.comments });
+  }
+  return out;
+}
+
 function dispatchStage(
   stage: Stage,
+  triggers: readonly Command[],
   state: StageState,
   ctx: {
     linter: Linter;
@@ -283,7 +317,7 @@ function dispatchStage(
       linter.run(R.UndefinedVar, cmd.range, message, cmd.comments);
     }
   };
-  for (const original of stage.commands) {
+  for (const original of [...triggers, ...stage.commands]) {
     try {
       if (original.kind === 'arg') {
         for (const arg of original.args) validateNoSecretKey('ARG', arg.key, original, linter);
@@ -534,7 +568,35 @@ function run(parsed: ParseResult, linter: Linter, options: LintOptions): LintErr
       }
       states[resolved.index] = state;
       if (!selected.has(resolved.index)) continue;
-      dispatchStage(resolved.stage, state, { linter, escapeToken, globalArgs, buildArgs });
+      if (resolved.base.kind === 'image' && options.imagePlatform !== undefined) {
+        const actual = options.imagePlatform(resolved.base.ref);
+        const expected =
+          resolved.platform === undefined
+            ? targetPlatform
+            : (parsePlatform(resolved.platform, buildPlatform) ?? targetPlatform);
+        if (
+          actual !== undefined &&
+          (actual.os !== expected.os || actual.architecture !== expected.architecture)
+        ) {
+          const message = R.InvalidBaseImagePlatform.format(
+            resolved.baseName,
+            formatPlatform(expected),
+            formatPlatform(actual),
+          );
+          const { range, comments } = resolved.stage.from;
+          linter.run(R.InvalidBaseImagePlatform, range, message, comments);
+        }
+      }
+      const triggers =
+        resolved.base.kind === 'stage'
+          ? onbuildTriggers(graph.stages[resolved.base.index]!.stage, resolved.stage)
+          : [];
+      dispatchStage(resolved.stage, triggers, state, {
+        linter,
+        escapeToken,
+        globalArgs,
+        buildArgs,
+      });
     }
   } catch (err) {
     if (err instanceof Stop) return err.lintError;
