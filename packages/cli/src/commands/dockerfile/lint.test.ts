@@ -165,6 +165,15 @@ describe('lab dockerfile lint', () => {
       expect(known.stdout).toBe(
         "<stdin>:2:1 UndefinedVar: Usage of undefined variable '$GOPTH' (did you mean $GOPATH?)\n",
       );
+      // The image was committed for this machine's platform; asking for another one is flagged.
+      const other = hostPlatform().architecture === 'arm64' ? 'amd64' : 'arm64';
+      const cross = await lab(
+        ['--root', root, 'dockerfile', 'lint', '-'],
+        `FROM --platform=linux/${other} example.com/golang:1 AS build-${other}\n`,
+      );
+      expect(cross.stdout).toBe(
+        `<stdin>:1:1 InvalidBaseImagePlatform: Base image example.com/golang:1 was pulled with platform "linux/${hostPlatform().architecture}", expected "linux/${other}" for current build\n`,
+      );
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

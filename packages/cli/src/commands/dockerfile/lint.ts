@@ -19,16 +19,23 @@ function collectBuildArg(value: string, previous: Record<string, string>): Recor
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
 }
 
+/** What the local store knows of a base image. */
+interface LocalImage {
+  env: readonly string[];
+  platform: { os: string; architecture: string; variant?: string };
+}
+
 /**
- * The `Env` of each base image the Dockerfile names that is in the local image store, so
- * UndefinedVar knows what the image defines. Images not in the store stay unknown. The store
- * is only read, and only when the root already holds one.
+ * The `Env` and platform of each base image the Dockerfile names that is in the local image
+ * store, so UndefinedVar knows what the image defines and InvalidBaseImagePlatform can
+ * compare platforms. Images not in the store stay unknown. The store is only read, and only
+ * when the root already holds one.
  */
-async function localImageEnvs(
+async function localImages(
   text: string,
   options: LintOptions,
   root: string,
-): Promise<Map<string, readonly string[]>> {
+): Promise<Map<string, LocalImage>> {
   const refs = new Set<string>();
   lint(text, {
     ...options,
@@ -37,18 +44,26 @@ async function localImageEnvs(
       return undefined;
     },
   });
-  const envs = new Map<string, readonly string[]>();
-  if (refs.size === 0 || !existsSync(path.join(root, 'index.json'))) return envs;
+  const images = new Map<string, LocalImage>();
+  if (refs.size === 0 || !existsSync(path.join(root, 'index.json'))) return images;
   const store = await openImageStore(root);
   for (const ref of refs) {
     try {
       const image = await store.resolve(ref);
-      envs.set(ref, image.config.config?.Env ?? []);
+      const { config } = image;
+      images.set(ref, {
+        env: config.config?.Env ?? [],
+        platform: {
+          os: config.os,
+          architecture: config.architecture,
+          ...(typeof config.variant === 'string' ? { variant: config.variant } : {}),
+        },
+      });
     } catch (err) {
       if (!isLabError(err)) throw err;
     }
   }
-  return envs;
+  return images;
 }
 
 function exitCode(result: LintResult): number {
@@ -106,8 +121,12 @@ export function registerLint(group: Command, ctx: CliContext, globals: () => Glo
         ...(options.target === undefined ? {} : { target: options.target }),
         ...(options.check === undefined ? {} : { check: options.check }),
       };
-      const envs = await localImageEnvs(text, lintOptions, globals().root);
-      const result = lint(text, { ...lintOptions, imageEnv: (ref) => envs.get(ref) });
+      const images = await localImages(text, lintOptions, globals().root);
+      const result = lint(text, {
+        ...lintOptions,
+        imageEnv: (ref) => images.get(ref)?.env,
+        imagePlatform: (ref) => images.get(ref)?.platform,
+      });
       if (options.format === 'json') {
         ctx.stdout.write(`${JSON.stringify({ file: name, ...result }, null, 2)}\n`);
       } else {
