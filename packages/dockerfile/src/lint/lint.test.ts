@@ -154,6 +154,9 @@ describe('each build check', () => {
       '1:1 FromPlatformFlagConstDisallowed: FROM --platform flag should not use constant value "linux/arm64"',
     ]);
     expect(check('FROM --platform=linux/arm64 alpine AS build-arm64\n')).toEqual([]);
+    expect(check('FROM --platform=arm64 alpine AS b\n')).toEqual([
+      '1:1 FromPlatformFlagConstDisallowed: FROM --platform flag should not use constant value "arm64"',
+    ]);
   });
 
   it('InvalidDefinitionDescription (experimental)', () => {
@@ -184,7 +187,8 @@ describe('each build check', () => {
   });
 
   it("checks a base stage's ONBUILD triggers where they run, at the child's FROM", () => {
-    const text = 'FROM scratch AS base\nONBUILD ENV A b\nONBUILD COPY $NOPE /x\nFROM base\nCMD ["x"]\n';
+    const text =
+      'FROM scratch AS base\nONBUILD ENV A b\nONBUILD COPY $NOPE /x\nFROM base\nCMD ["x"]\n';
     expect(check(text)).toEqual([
       '4:1 LegacyKeyValueFormat: "ENV key=value" should be used instead of legacy "ENV key value" format',
       "4:1 UndefinedVar: Usage of undefined variable '$NOPE'",

@@ -135,15 +135,47 @@ class Stop extends Error {
   }
 }
 
-/** `os[/arch[/variant]]` as containerd `platforms.Parse` reads it, loosely. */
+const KNOWN_ARCH = new Set([
+  '386',
+  'amd64',
+  'amd64p32',
+  'arm',
+  'armbe',
+  'arm64',
+  'arm64be',
+  'ppc64',
+  'ppc64le',
+  'loong64',
+  'mips',
+  'mipsle',
+  'mips64',
+  'mips64le',
+  'mips64p32',
+  'mips64p32le',
+  'ppc',
+  'riscv',
+  'riscv64',
+  's390',
+  's390x',
+  'sparc',
+  'sparc64',
+  'wasm',
+]);
+
+/**
+ * `os[/arch[/variant]]` as containerd `platforms.Parse` reads it: a single component is an
+ * OS (with the host architecture) or an architecture (with the host OS); undefined when it
+ * cannot be parsed.
+ */
 function parsePlatform(value: string, host: Platform): Platform | undefined {
   const parts = value.toLowerCase().split('/');
-  if (parts.some((p) => !/^[a-z0-9_.-]+$/.test(p)) || parts.length > 3) return undefined;
+  if (parts.some((p) => !/^[a-z0-9_-]+$/.test(p)) || parts.length > 3) return undefined;
   const norm = (a: string): string => ARCH_ALIASES[a] ?? a;
   if (parts.length === 1) {
     const p = parts[0]!;
     if (KNOWN_OS.has(p)) return { os: p, architecture: host.architecture };
-    return { os: host.os, architecture: norm(p) };
+    if (KNOWN_ARCH.has(norm(p))) return { os: host.os, architecture: norm(p) };
+    return undefined;
   }
   return { os: parts[0]!, architecture: norm(parts[1]!) };
 }
