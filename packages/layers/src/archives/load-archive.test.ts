@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
 import { blobPath, isInvalidArgument, sha256 } from '@lab/oci';
+import { gc } from '../gc/index.js';
 import { openImageStore, type ImageStore } from '../images/image-store.js';
 import {
   busyboxRootfsTar,
@@ -124,5 +125,47 @@ describe.skipIf(missing !== undefined)('loadArchive', () => {
       loadArchive(content, Readable.from([bytes.subarray(0, 700_000)])),
     ).rejects.toSatisfy(isInvalidArgument);
     expect((await snapshot(content.root)).index).toBe(before.index);
+    // what the failed loads spooled is unreferenced: gc takes the store back to where it was
+    await gc(content);
+    expect(await snapshot(content.root)).toEqual(before);
+    expect(await readdir(join(content.root, 'ingest'))).toEqual([]);
+  });
+
+  it('loads an untagged image (RepoTags null) as a dangling image named by ID', async () => {
+    const content = await fresh();
+    const bad = join(tmp, 'untagged.tar');
+    await rewriteArchive(tools.dockerArchive, bad, (e) =>
+      e.name === 'manifest.json'
+        ? {
+            name: e.name,
+            body: Buffer.from(
+              e.body.toString().replace(/"RepoTags":\[[^\]]*\]/, '"RepoTags":null'),
+            ),
+          }
+        : e,
+    );
+    const result = await loadArchive(content, createReadStream(bad));
+    expect(result.images).toEqual([
+      {
+        id: expect.stringMatching(/^sha256:/) as unknown,
+        manifestDigest: expect.any(String) as unknown,
+      },
+    ]);
+    const [image] = await content.list();
+    expect(image?.names).toEqual([]);
+    expect(image?.id).toBe(result.images[0]?.id);
+  });
+
+  it('loading a name that exists moves the name and leaves the old image dangling', async () => {
+    const content = await fresh();
+    const old = await importRootfs(content, createReadStream(await busyboxRootfsTar()), 'busybox', {
+      created: '2001-01-01T00:00:00Z',
+    });
+    const result = await loadArchive(content, createReadStream(tools.dockerArchive));
+    const listed = await content.list();
+    expect(listed.find((i) => i.id === old.id)?.names).toEqual([]);
+    expect(listed.find((i) => i.id === result.images[0]?.id)?.names).toEqual([
+      'docker.io/library/busybox:latest',
+    ]);
   });
 });

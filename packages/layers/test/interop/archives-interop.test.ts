@@ -168,7 +168,17 @@ describe.skipIf(missing !== undefined)(
       }
     });
 
-    it('skopeo docker-archive and oci-archive, and buildah push oci-archive, load into lab', async () => {
+    it('skopeo docker-archive and oci-archive (from the lab root and from umoci), and buildah push oci-archive, load into lab', async () => {
+      for (const transport of ['docker-archive', 'oci-archive']) {
+        const file = join(tmp, `skopeo-from-lab-${transport}.tar`);
+        await run('skopeo', [
+          'copy',
+          '-q',
+          `oci:${images.root}:busybox`,
+          `${transport}:${file}:busybox:latest`,
+        ]);
+        expect((await loadAndUnpack(file)).names).toEqual(['docker.io/library/busybox:latest']);
+      }
       const tools = await toolArchives();
       expect((await loadAndUnpack(tools.dockerArchive)).names).toEqual([
         'docker.io/library/busybox:latest',
