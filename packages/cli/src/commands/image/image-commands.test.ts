@@ -31,6 +31,19 @@ function sink(): Writable & { text: () => string } {
   return w;
 }
 
+let lastBytes = Buffer.alloc(0);
+/** A stdout that keeps the bytes written (in `lastBytes`). */
+function bytesSink(): Writable {
+  const chunks: Buffer[] = [];
+  return new Writable({
+    write(chunk: Buffer, _enc, done) {
+      chunks.push(Buffer.from(chunk));
+      lastBytes = Buffer.concat(chunks);
+      done();
+    },
+  });
+}
+
 async function lab(
   root: string,
   args: string[],
@@ -181,6 +194,29 @@ describe.skipIf(!isRoot)('lab image commands', () => {
       });
       expect(piped.stdout).toBe('Loaded image: busybox:latest\n');
     }
+  });
+
+  it('save writes to stdout when it is not a terminal; an image saved by ID loads as an ID', async () => {
+    const out = await run(['--root', root, 'save', id.slice(7, 19)], {
+      stdin: Readable.from([]),
+      stdout: Object.assign(bytesSink(), { isTTY: false }),
+      stderr: sink(),
+      env: {},
+      cwd: tmp,
+      version: 'test',
+    });
+    expect(out).toBe(0);
+    const loaded = await lab(join(tmp, 'root-by-id'), ['load'], { stdin: lastBytes });
+    expect(loaded.stdout).toBe(`Loaded image ID: ${id}\n`);
+    expect(
+      (
+        await lab(join(tmp, 'root-by-id'), [
+          'images',
+          '--format',
+          '{{.Repository}}:{{.Tag}} {{.ID}}',
+        ])
+      ).stdout,
+    ).toBe(`<none>:<none> ${id.slice(7, 19)}\n`);
   });
 
   it('save refuses a terminal, load refuses a missing file, with exit 125', async () => {
