@@ -13,8 +13,8 @@ import { parseWithSchema } from './validate.js';
 const StringArray = z.array(z.string());
 const EmptyObject = z.looseObject({});
 
-/** An `Env` entry: `NAME=value` (the name is non-empty). */
-const EnvEntrySchema = z.string().refine((entry) => entry.indexOf('=') > 0, {
+/** An `Env` entry: `NAME=value`; like image-spec's own validator, only the `=` is required. */
+const EnvEntrySchema = z.string().refine((entry) => entry.includes('='), {
   error: (issue) => `invalid environment entry ${JSON.stringify(issue.input)}: expected NAME=value`,
 });
 

@@ -18,6 +18,7 @@ import { OCI_MEDIA_TYPES } from './media-types.js';
 import { createRuntimeSpec, parseRuntimeSpec } from './runtime-spec.js';
 import { parseRuntimeState } from './runtime-state.js';
 import {
+  assertValidAgainstSchema,
   createSchemaValidator,
   schemasDir,
   validateAgainstSchema,
@@ -254,5 +255,16 @@ describe('the schema location', () => {
       if (saved === undefined) delete process.env.LAB_OCI_SCHEMAS;
       else process.env.LAB_OCI_SCHEMAS = saved;
     }
+  });
+});
+
+describe('assertValidAgainstSchema', () => {
+  it('lists every problem', () => {
+    expect(() => {
+      assertValidAgainstSchema('layout', createImageLayout());
+    }).not.toThrow();
+    expect(() => {
+      assertValidAgainstSchema('layout', { imageLayoutVersion: 1 });
+    }).toThrow(/not a valid layout per the OCI schema:\n {2}\/imageLayoutVersion must be string/);
   });
 });

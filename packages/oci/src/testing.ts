@@ -123,3 +123,14 @@ export function validateAgainstSchema(kind: SchemaKind, value: unknown): string[
   if (shared?.dir !== dir) shared = { dir, validator: createSchemaValidator(dir) };
   return shared.validator.validate(kind, value);
 }
+
+/**
+ * Throws (a plain `Error`, for test output) listing every problem when `value` does not
+ * validate against the upstream schema for `kind`.
+ */
+export function assertValidAgainstSchema(kind: SchemaKind, value: unknown): void {
+  const problems = validateAgainstSchema(kind, value);
+  if (problems.length > 0) {
+    throw new Error(`not a valid ${kind} per the OCI schema:\n  ${problems.join('\n  ')}`);
+  }
+}
