@@ -31,7 +31,8 @@ import {
   type Digest,
 } from '@lab/oci';
 import { fsyncDirectory } from '../fs/atomic-write.js';
-import { blobFile, blobsDir, ingestDir } from './layout.js';
+import { withLock } from '../fs/lock.js';
+import { blobFile, blobsDir, indexLockPath, ingestDir } from './layout.js';
 
 /** What the store knows about a committed blob. */
 export interface ContentInfo {
@@ -88,11 +89,25 @@ export interface IngestInfo {
   updatedAt: Date;
 }
 
+/**
+ * Something that keeps blobs from gc until the work that writes them is referenced from
+ * `index.json` (gc's `Lease`, from `createLease`/`withLease`).
+ */
+export interface ContentLease {
+  add(...digests: Digest[]): Promise<void>;
+}
+
 export interface WriterOptions {
   /** A label for the write, kept in its ingest file name (for `ingests()` listings). */
   ref?: string;
   /** Hash algorithm; default sha256. */
   algorithm?: DigestAlgorithm;
+  /**
+   * Adds the blob to this lease as it is committed, under the index lock that gc holds while
+   * it marks and sweeps: a concurrent gc can then never remove the blob between its commit
+   * and the moment an image names it.
+   */
+  lease?: ContentLease;
 }
 
 export interface ReaderOptions {
@@ -110,6 +125,8 @@ export interface ReaderOptions {
 export interface IngestOptions {
   ref?: string;
   signal?: AbortSignal;
+  /** See {@link WriterOptions.lease}. */
+  lease?: ContentLease;
 }
 
 /** Bytes to ingest: a buffer, a string (UTF-8), or any stream/iterable of chunks. */
@@ -188,13 +205,17 @@ class IngestWriter implements ContentWriter {
   #queue: Promise<void> = Promise.resolve();
   #state: 'open' | 'done' = 'open';
 
+  readonly #lease: ContentLease | undefined;
+
   constructor(
     root: string,
     ref: string,
     file: string,
     handle: FileHandle,
     algorithm: DigestAlgorithm,
+    lease: ContentLease | undefined,
   ) {
+    this.#lease = lease;
     this.#root = root;
     this.ref = ref;
     this.#file = file;
@@ -262,25 +283,35 @@ class IngestWriter implements ContentWriter {
           );
         }
       }
-      const target = blobFile(this.#root, digest);
-      const existing = await stat(target).catch((err: unknown) => {
-        if (isEnoent(err)) return undefined;
-        throw err;
+      const lease = this.#lease;
+      if (lease === undefined) return await this.#place(digest, size);
+      return await withLock(indexLockPath(this.#root), async () => {
+        await lease.add(digest);
+        return this.#place(digest, size);
       });
-      if (existing?.isFile() === true && existing.size === size) {
-        // Someone else committed the same bytes: theirs is complete (rename is atomic).
-        await rm(this.#file, { force: true });
-        return { digest, size, created: false };
-      }
-      await mkdir(dirname(target), { recursive: true });
-      await rename(this.#file, target);
-      await fsyncDirectory(dirname(target));
-      return { digest, size, created: true };
     } catch (err) {
       await this.#handle.close().catch(() => undefined);
       await rm(this.#file, { force: true });
       throw err;
     }
+  }
+
+  /** Moves the verified write under its digest, or drops it when the blob is already there. */
+  async #place(digest: Digest, size: number): Promise<CommitResult> {
+    const target = blobFile(this.#root, digest);
+    const existing = await stat(target).catch((err: unknown) => {
+      if (isEnoent(err)) return undefined;
+      throw err;
+    });
+    if (existing?.isFile() === true && existing.size === size) {
+      // Someone else committed the same bytes: theirs is complete (rename is atomic).
+      await rm(this.#file, { force: true });
+      return { digest, size, created: false };
+    }
+    await mkdir(dirname(target), { recursive: true });
+    await rename(this.#file, target);
+    await fsyncDirectory(dirname(target));
+    return { digest, size, created: true };
   }
 
   async abort(): Promise<void> {
@@ -417,7 +448,14 @@ export async function openContentStore(root: string): Promise<ContentStore> {
       const file = join(ingestDir(root), ref);
       await mkdir(ingestDir(root), { recursive: true });
       const handle = await open(file, 'wx', 0o644);
-      return new IngestWriter(root, ref, file, handle, options.algorithm ?? 'sha256');
+      return new IngestWriter(
+        root,
+        ref,
+        file,
+        handle,
+        options.algorithm ?? 'sha256',
+        options.lease,
+      );
     },
 
     async ingest(source, expected = {}, options = {}) {
@@ -425,6 +463,7 @@ export async function openContentStore(root: string): Promise<ContentStore> {
       const w = await store.writer({
         algorithm,
         ...(options.ref === undefined ? {} : { ref: options.ref }),
+        ...(options.lease === undefined ? {} : { lease: options.lease }),
       });
       try {
         for await (const chunk of chunksOf(source)) {

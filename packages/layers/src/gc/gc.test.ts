@@ -341,3 +341,44 @@ describe('gc and failed preconditions', () => {
     expect((await readdir(join(root, 'blobs', 'sha256'))).length).toBeGreaterThan(0);
   });
 });
+
+describe('gc racing image writers in another process', () => {
+  it('never takes a blob of an image being written under a lease', async () => {
+    const { spawn } = await import('node:child_process');
+    const { writeFile } = await import('node:fs/promises');
+    const { withLease } = await import('./lease.js');
+    const tsx = join(repoRoot, 'node_modules', '.bin', 'tsx');
+    const stop = join(root, 'stop-gc');
+    const child = spawn(
+      tsx,
+      ['--conditions=@lab/source', join(here, 'gc-loop.fixture.ts'), root, stop],
+      {
+        cwd: packageRoot,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    const exited = new Promise<number | null>((ok) => child.on('close', ok));
+    try {
+      for (let round = 0; round < 8; round++) {
+        await withLease(root, async (lease) => {
+          const base = await makeLayer(images.content, { [`base${round}`]: String(round) }, lease);
+          const top = await makeLayer(images.content, { [`top${round}`]: String(round) }, lease);
+          await makeImage(images, [base, top], `race${round}`, undefined, lease);
+        });
+        // Leave garbage behind for the other process to collect meanwhile.
+        if (round > 0) await removeImage(images, `race${round - 1}`, { prune: false });
+        await expectAllImagesIntact();
+      }
+    } finally {
+      await writeFile(stop, '');
+    }
+    expect(await exited, err).toBe(0);
+    expect(Number(out.trim())).toBeGreaterThan(0);
+    expect((await images.list()).map((i) => i.names)).toEqual([['docker.io/library/race7:latest']]);
+    await expectAllImagesIntact();
+  });
+});

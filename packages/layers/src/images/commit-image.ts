@@ -14,7 +14,9 @@ import {
   type ImageConfig,
 } from '@lab/oci';
 import type { ImageStore, Image } from './image-store.js';
-import { withLease, type Lease } from '../gc/lease.js';
+import type { ContentLease } from '../content/content-store.js';
+import { withLease } from '../gc/lease.js';
+import { withIndexLock } from './index-file.js';
 import { chainIDs } from './chain-id.js';
 
 /** A layer of a new image: its blob (as stored) and the digest of its uncompressed tar. */
@@ -32,6 +34,11 @@ export interface CommitImageInput {
   name?: string;
   /** Manifest annotations. */
   annotations?: Annotations;
+  /**
+   * The caller's lease (the one its layer ingests used); without one, commitImage takes its
+   * own for the duration of the call.
+   */
+  lease?: ContentLease;
 }
 
 export interface CommittedImage {
@@ -45,24 +52,24 @@ export interface CommittedImage {
 }
 
 /**
- * Writes config + manifest and names the image. Layers must already be in the store; the
- * new blobs and the layers are held by a lease until the name is written, so a concurrent
- * gc cannot take them (the caller should hold its own lease from ingesting the layers on).
+ * Writes config + manifest and names the image. Layers must already be in the store. Every
+ * blob of the image is held by a lease until the name is written, so a concurrent gc cannot
+ * take any of them; to be safe from the moment the layers are written, ingest them with
+ * `{ lease }` (e.g. inside `withLease`) and pass the same lease here.
  */
 export async function commitImage(
   images: ImageStore,
   input: CommitImageInput,
 ): Promise<CommittedImage> {
-  return withLease(images.root, async (lease) => {
-    await lease.add(...input.layers.map((l) => l.descriptor.digest));
-    return commitLeased(images, input, lease);
-  });
+  const { lease } = input;
+  if (lease !== undefined) return commitLeased(images, input, lease);
+  return withLease(images.root, (own) => commitLeased(images, input, own));
 }
 
 async function commitLeased(
   images: ImageStore,
   input: CommitImageInput,
-  lease: Lease,
+  lease: ContentLease,
 ): Promise<CommittedImage> {
   const diffIDs = input.layers.map((l) => l.diffID);
   if (input.config.rootfs !== undefined) {
@@ -73,32 +80,37 @@ async function commitLeased(
       );
     }
   }
-  for (const [i, layer] of input.layers.entries()) {
-    const info = await images.content.info(layer.descriptor.digest);
-    if (info.size !== layer.descriptor.size) {
-      throw invalidArgument(
-        `layers[${i}]: descriptor says ${layer.descriptor.size} bytes but blob ${layer.descriptor.digest} has ${info.size}`,
-      );
+  // Lease the layers and check them under the index lock, which gc holds while it sweeps:
+  // a layer is either already gone (not-found here) or safe until the name is written.
+  await withIndexLock(images.root, async () => {
+    await lease.add(...input.layers.map((l) => l.descriptor.digest));
+    for (const [i, layer] of input.layers.entries()) {
+      const info = await images.content.info(layer.descriptor.digest);
+      if (info.size !== layer.descriptor.size) {
+        throw invalidArgument(
+          `layers[${i}]: descriptor says ${layer.descriptor.size} bytes but blob ${layer.descriptor.digest} has ${info.size}`,
+        );
+      }
     }
-  }
+  });
   const config: ImageConfig = { ...input.config, rootfs: { type: 'layers', diff_ids: diffIDs } };
   const encodedConfig = encodeDocument(OCI_MEDIA_TYPES.config, config);
-  await lease.add(encodedConfig.descriptor.digest);
-  await images.content.ingest(encodedConfig.bytes, {
-    digest: encodedConfig.descriptor.digest,
-    size: encodedConfig.descriptor.size,
-  });
+  await images.content.ingest(
+    encodedConfig.bytes,
+    { digest: encodedConfig.descriptor.digest, size: encodedConfig.descriptor.size },
+    { lease },
+  );
   const manifest = createImageManifest({
     config: encodedConfig.descriptor,
     layers: input.layers.map((l) => l.descriptor),
     ...(input.annotations === undefined ? {} : { annotations: input.annotations }),
   });
   const encodedManifest = encodeDocument(OCI_MEDIA_TYPES.manifest, manifest);
-  await lease.add(encodedManifest.descriptor.digest);
-  await images.content.ingest(encodedManifest.bytes, {
-    digest: encodedManifest.descriptor.digest,
-    size: encodedManifest.descriptor.size,
-  });
+  await images.content.ingest(
+    encodedManifest.bytes,
+    { digest: encodedManifest.descriptor.digest, size: encodedManifest.descriptor.size },
+    { lease },
+  );
   let image: Image | undefined;
   if (input.name === undefined) await images.putUnnamed(encodedManifest.descriptor);
   else image = await images.put(input.name, encodedManifest.descriptor);

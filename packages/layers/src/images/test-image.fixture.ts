@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { hostPlatform, OCI_MEDIA_TYPES, sha256, type Descriptor, type Digest } from '@lab/oci';
-import type { ContentStore } from '../content/content-store.js';
+import type { ContentLease, ContentStore } from '../content/content-store.js';
 import { commitImage, type CommitLayer, type CommittedImage } from './commit-image.js';
 import type { ImageStore } from './image-store.js';
 
@@ -16,6 +16,7 @@ import type { ImageStore } from './image-store.js';
 export async function makeLayer(
   content: ContentStore,
   files: Record<string, string>,
+  lease?: ContentLease,
 ): Promise<CommitLayer> {
   const dir = await mkdtemp(join(tmpdir(), 'lab-layer-'));
   try {
@@ -38,7 +39,7 @@ export async function makeLayer(
       ...Object.keys(files).sort(),
     ]);
     const diffID: Digest = sha256(gunzipSync(tgz));
-    const { digest, size } = await content.ingest(tgz);
+    const { digest, size } = await content.ingest(tgz, {}, lease === undefined ? {} : { lease });
     const descriptor: Descriptor = { mediaType: OCI_MEDIA_TYPES.layerGzip, digest, size };
     return { descriptor, diffID };
   } finally {
@@ -52,6 +53,7 @@ export async function makeImage(
   layers: CommitLayer[],
   name?: string,
   created = '2024-01-02T03:04:05Z',
+  lease?: ContentLease,
 ): Promise<CommittedImage> {
   const host = hostPlatform();
   return commitImage(images, {
@@ -64,5 +66,6 @@ export async function makeImage(
     },
     layers,
     ...(name === undefined ? {} : { name }),
+    ...(lease === undefined ? {} : { lease }),
   });
 }
