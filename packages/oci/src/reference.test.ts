@@ -16,6 +16,9 @@ import {
   familiarName,
   familiarString,
   isImageIdentifier,
+  isValidDomain,
+  isValidTag,
+  registryHost,
   normalizedName,
   parseAnyReference,
   parseDockerRef,
@@ -527,5 +530,29 @@ describe('skopeo agrees on normalisation', () => {
         /invalid reference format|repository name must|cannot specify 64-byte hexadecimal/,
       );
     }
+  });
+});
+
+describe('small helpers', () => {
+  it('registry hosts and domains', () => {
+    expect(registryHost('docker.io')).toBe('registry-1.docker.io');
+    expect(registryHost('localhost:5000')).toBe('localhost:5000');
+    expect(isValidDomain('[::1]:5000')).toBe(true);
+    expect(isValidDomain('example.com:80')).toBe(true);
+    expect(isValidDomain('-bad.com')).toBe(false);
+    expect(isValidDomain('[fe80::1%eth0]')).toBe(false);
+  });
+  it('tags', () => {
+    expect(isValidTag('v1.0_rc-1')).toBe(true);
+    expect(isValidTag('t'.repeat(128))).toBe(true);
+    expect(isValidTag('t'.repeat(129))).toBe(false);
+    expect(isValidTag('.hidden')).toBe(false);
+    expect(isValidTag('')).toBe(false);
+  });
+  it('a short digest-looking string is a name with a tag', () => {
+    expect(parseAnyReference('sha256:abc')).toEqual({
+      kind: 'named',
+      reference: { domain: 'docker.io', path: 'library/sha256', tag: 'abc' },
+    });
   });
 });
