@@ -72,6 +72,79 @@ describe.skipIf(missing !== undefined)('reading archives made by skopeo', () => 
     expect(images[0]?.names).toEqual(['docker.io/library/busybox:latest']);
   });
 
+  it('resolves a zstd-compressed archive', async () => {
+    const s = await freshStore();
+    const zst = join(tmp, 'oci.tar.zst');
+    execFileSync('zstd', ['-q', '-f', tools.ociArchive, '-o', zst]);
+    const catalog = await readArchive(s, createReadStream(zst));
+    expect(catalog.compression).toBe('zstd');
+    expect(await resolveOciArchive(s, catalog)).toHaveLength(1);
+  });
+
+  it('picks the host platform from a multi-platform index in index.json', async () => {
+    const s = await freshStore();
+    const index = JSON.parse(readFileSync(join(tools.layout, 'index.json'), 'utf8')) as {
+      manifests: { digest: string; size: number; mediaType: string }[];
+    };
+    const amd64 = index.manifests[0];
+    const nested = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        manifests: [
+          // an arm64 entry whose blobs are not in the archive: must be skipped, not read
+          {
+            mediaType: 'application/vnd.oci.image.manifest.v1+json',
+            digest: `sha256:${'a'.repeat(64)}`,
+            size: 10,
+            platform: { os: 'linux', architecture: 'arm64' },
+          },
+          {
+            mediaType: amd64?.mediaType,
+            digest: amd64?.digest,
+            size: amd64?.size,
+            platform: { os: 'linux', architecture: 'amd64' },
+          },
+        ],
+      }),
+    );
+    const nestedDigest = sha256(nested);
+    const multi = join(tmp, 'multi.tar');
+    await rewriteArchive(
+      tools.ociArchive,
+      multi,
+      (e) =>
+        e.name === 'index.json'
+          ? {
+              name: e.name,
+              body: Buffer.from(
+                JSON.stringify({
+                  schemaVersion: 2,
+                  manifests: [
+                    {
+                      mediaType: 'application/vnd.oci.image.index.v1+json',
+                      digest: nestedDigest,
+                      size: nested.length,
+                      annotations: { 'org.opencontainers.image.ref.name': 'multi:v1' },
+                    },
+                  ],
+                }),
+              ),
+            }
+          : e,
+      [{ name: `blobs/sha256/${nestedDigest.slice(7)}`, body: nested }],
+    );
+    const [image] = await resolveOciArchive(s, await readArchive(s, createReadStream(multi)));
+    expect(image?.manifest.descriptor.digest).toBe(amd64?.digest);
+    expect(image?.names).toEqual(['multi:v1']);
+    await expect(
+      resolveOciArchive(s, await readArchive(s, createReadStream(multi)), {
+        os: 'linux',
+        architecture: 's390x',
+      }),
+    ).rejects.toSatisfy((err: Error) => isInvalidArgument(err) && /linux\/s390x/.test(err.message));
+  });
+
   it('resolves an oci-archive keeping the manifest bytes (same digest as the layout)', async () => {
     const s = await freshStore();
     const catalog = await readArchive(s, createReadStream(tools.ociArchive));

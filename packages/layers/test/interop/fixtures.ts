@@ -10,7 +10,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -34,6 +34,25 @@ export function missingTool(...tools: string[]): string | undefined {
     if (!found) return `${tool} is not installed`;
   }
   return undefined;
+}
+
+/** The sources a fixture built BY lab depends on: a change there rebuilds the fixture. */
+function labSourcesDigest(): string {
+  const h = createHash('sha256');
+  const src = join(REPO_ROOT, 'packages/layers/src');
+  for (const dir of ['archives', 'images', 'content', 'tar', 'gc', 'fs', 'diff', 'compression']) {
+    let names: string[];
+    try {
+      names = readdirSync(join(src, dir)).sort();
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      if (name.endsWith('.ts') && !name.endsWith('.test.ts'))
+        h.update(readFileSync(join(src, dir, name)));
+    }
+  }
+  return h.digest('hex');
 }
 
 function cacheKey(extra: string): string {
@@ -127,7 +146,12 @@ export type EntryEdit = (entry: {
  * Copies a tar archive entry by entry through lab's tar codec, letting `edit` rename, change or
  * drop regular files (to make bad archives from good ones). Links and directories are copied.
  */
-export async function rewriteArchive(src: string, dst: string, edit: EntryEdit): Promise<void> {
+export async function rewriteArchive(
+  src: string,
+  dst: string,
+  edit: EntryEdit,
+  extra: readonly { name: string; body: Buffer }[] = [],
+): Promise<void> {
   const { createReadStream, createWriteStream } = await import('node:fs');
   const { pipeline } = await import('node:stream/promises');
   const { readTar, TarWriter } = await import('../../src/tar/index.js');
@@ -142,6 +166,8 @@ export async function rewriteArchive(src: string, dst: string, edit: EntryEdit):
     if (out === null) continue;
     await w.addEntry({ ...e.header, name: out.name, size: out.body.length }, out.body);
   }
+  for (const e of extra)
+    await w.addEntry({ name: e.name, type: 'file', mode: 0o644, size: e.body.length }, e.body);
   await w.finish();
   await done;
 }
@@ -152,7 +178,7 @@ export async function rewriteArchive(src: string, dst: string, edit: EntryEdit):
  */
 export async function labBusyboxRoot(dest: string): Promise<string> {
   const rootfs = await busyboxRootfsTar();
-  const dir = await cached('busybox-lab-root', async (d) => {
+  const dir = await cached(`busybox-lab-root-${labSourcesDigest().slice(0, 12)}`, async (d) => {
     const { createReadStream } = await import('node:fs');
     const { openImageStore } = await import('../../src/images/index.js');
     const { importRootfs } = await import('../../src/archives/index.js');
