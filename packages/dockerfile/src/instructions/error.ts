@@ -16,13 +16,24 @@ export class DockerfileError extends Error {
   readonly endColumn: number;
   readonly details: Record<string, unknown>;
 
-  constructor(message: string, range: SourceRange, options?: { cause?: unknown }) {
+  /**
+   * The message as BuildKit reports it: for an invalid instruction it is prefixed with
+   * `dockerfile parse error on line N: ` (BuildKit's `parseError`); otherwise the message.
+   */
+  readonly buildkitMessage: string;
+
+  constructor(
+    message: string,
+    range: SourceRange,
+    options?: { cause?: unknown; buildkitMessage?: string },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'DockerfileError';
     this.line = range.start.line;
     this.column = range.start.column;
     this.endLine = range.end.line;
     this.endColumn = range.end.column;
+    this.buildkitMessage = options?.buildkitMessage ?? message;
     this.details = {
       line: this.line,
       column: this.column,
@@ -37,11 +48,6 @@ export class DockerfileError extends Error {
       start: { line: this.line, column: this.column },
       end: { line: this.endLine, column: this.endColumn },
     };
-  }
-
-  /** BuildKit's full wording: `dockerfile parse error on line N: <message>`. */
-  get buildkitMessage(): string {
-    return `dockerfile parse error on line ${this.line}: ${this.message}`;
   }
 
   toJSON(): { code: 'invalid-argument'; message: string; details: Record<string, unknown> } {

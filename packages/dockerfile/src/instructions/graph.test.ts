@@ -112,6 +112,21 @@ describe('the stage graph', () => {
       1,
     ],
     ['ARG A\n', 'dockerfile contains no stages to build', 1],
+    [
+      'FROM --platform=linux/ a\n',
+      'failed to parse platform linux/: "" is an invalid component of "linux/": platform specifier component must match "^[A-Za-z0-9_.-]+$": invalid argument',
+      1,
+    ],
+    [
+      'FROM --platform=amd65 a\n',
+      'failed to parse platform amd65: "amd65": unknown operating system or architecture: invalid argument',
+      1,
+    ],
+    [
+      'FROM --platform=a/b/c/d a\n',
+      'failed to parse platform a/b/c/d: "a/b/c/d": cannot parse platform specifier: invalid argument',
+      1,
+    ],
   ])('rejects %j', (text, message, line) => {
     expect(failure(text)).toEqual({ message, line });
   });

@@ -10,6 +10,7 @@ import { defaultArgs, evaluateMetaArgs, formatPlatform } from './args.js';
 import type { MetaArgInfo, Platform } from './args.js';
 import { DockerfileError, errorAt } from './error.js';
 import { withSuggestion } from './suggest.js';
+import { parsePlatformSpecifier } from './platform.js';
 import type { Command, ParsedDockerfile, Stage } from './types.js';
 
 /** Where a stage's filesystem or a copy source comes from. */
@@ -143,7 +144,19 @@ export function resolveBuildGraph(
         }
         throw errorAt(from, message);
       }
-      validatePlatform(r.result, from.platform, from);
+      try {
+        parsePlatformSpecifier(r.result, buildPlatform);
+      } catch (err) {
+        let message = (err as Error).message;
+        for (const k of r.unmatched) {
+          const m = withSuggestion(message, k, [...globalArgs.keys()], true);
+          if (m !== message) {
+            message = m;
+            break;
+          }
+        }
+        throw errorAt(from, `failed to parse platform ${from.platform}: ${message}`, err);
+      }
       r.matched.forEach((k) => usedArgs.add(k));
       platform = r.result;
     }
@@ -277,18 +290,6 @@ function detectCycles(stages: readonly ResolvedStage[]): void {
     if (visit(s)) {
       throw errorAt(s.stage.from, `circular dependency detected on stage: ${s.displayName}`);
     }
-  }
-}
-
-const PLATFORM_PART = /^[A-Za-z0-9_.-]+$/;
-
-function validatePlatform(value: string, expression: string, at: Stage['from']): void {
-  const parts = value.split('/');
-  if (parts.length > 3 || parts.some((p) => !PLATFORM_PART.test(p))) {
-    throw errorAt(
-      at,
-      `failed to parse platform ${expression}: ${JSON.stringify(value)}: unknown operating system or architecture: invalid argument`,
-    );
   }
 }
 

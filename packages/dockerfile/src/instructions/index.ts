@@ -39,3 +39,4 @@ export {
   type ApplyContext,
   type StageEnvironment,
 } from './environment.js';
+export { parsePlatformSpecifier } from './platform.js';

@@ -577,7 +577,11 @@ export function parseInstruction(
     return dispatchParse(request(node), options.linter);
   } catch (err) {
     if (err instanceof DockerfileError) throw err;
-    throw errorAt(node, err instanceof Error ? err.message : String(err), err);
+    const message = err instanceof Error ? err.message : String(err);
+    throw new DockerfileError(message, node.range, {
+      cause: err,
+      buildkitMessage: `dockerfile parse error on line ${String(node.range.start.line)}: ${message}`,
+    });
   }
 }
 

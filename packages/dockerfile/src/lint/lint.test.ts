@@ -225,6 +225,162 @@ describe('each build check', () => {
   });
 });
 
+describe("cases from BuildKit's lint integration tests", () => {
+  it('resets a description block at an empty comment line', () => {
+    const text =
+      '# check=skip=all;experimental=InvalidDefinitionDescription\n# foo this is the foo\nARG foo=bar\n\n# base this is the base image\nFROM scratch AS base\n\n# version this is the version number\nARG version=latest\n\n# baz this is the baz\nARG foo=baz bar=qux baz=quux\n#\nARG bit=bat\n\n# comment for something other than ARG or FROM\nCOPY Dockerfile .\n';
+    expect(check(text)).toEqual([]);
+    const bad =
+      '# check=experimental=InvalidDefinitionDescription\n# bar this is the bar\nARG foo=bar\n# BasE this is the BasE image\nFROM scratch AS base\n# definitely a bad comment\nARG version=latest\n# definitely a bad comment\nARG foo=baz bar=qux baz=quux\n';
+    expect(check(bad).map((w) => w.split(': ').slice(1).join(': '))).toEqual([
+      'Comment for ARG should follow the format: `# foo <description>`',
+      'Comment for FROM should follow the format: `# base <description>`',
+      'Comment for ARG should follow the format: `# version <description>`',
+      'Comment for ARG should follow the format: `# <arg_key> <description>`',
+    ]);
+  });
+
+  it('lets per-instruction check comments carry trailing text', () => {
+    const text =
+      '# check=skip=InvalidDefinitionDescription\n\nFROM scratch\nARG SECRET_PASSPHRASE\nENV SUPER_Secret=foo\nENV password=bar secret=baz\nARG super_duper_secret_token=foo auth=bar\nENV apikey=bar sunflower=foo\nENV git_key=\nENV PUBLIC_KEY=\nARG public_token\n# check=skip=SecretsUsedInArgOrEnv // allow secret in environment\nENV password=bar\n# check=skip=SecretsUsedInArgOrEnv // allow secret in arg\nARG password\n# check=skip=all // is local to only this instruction\nENV alternate_password=bar\n# check=skip=all // is local to only this instruction\nARG alternate_password\n';
+    expect(
+      check(text).map((w) =>
+        w.replace(
+          / SecretsUsedInArgOrEnv: Do not use ARG or ENV instructions for sensitive data/,
+          '',
+        ),
+      ),
+    ).toEqual([
+      '4:1 (ARG "SECRET_PASSPHRASE")',
+      '5:1 (ENV "SUPER_Secret")',
+      '6:1 (ENV "password")',
+      '6:1 (ENV "secret")',
+      '7:1 (ARG "super_duper_secret_token")',
+      '7:1 (ARG "auth")',
+      '8:1 (ENV "apikey")',
+      '9:1 (ENV "git_key")',
+    ]);
+  });
+
+  it('lets BUILDKIT_DOCKERFILE_CHECK replace the directive and fails at the first warning', () => {
+    const text = '#check=skip=all\nFROM scratch as base\ncopy Dockerfile .\n';
+    expect(lint(text)).toEqual({ warnings: [] });
+    const r = lint(text, { check: 'skip=ConsistentInstructionCasing;error=true' });
+    expect(r.warnings.map((w) => w.rule)).toEqual(['FromAsCasing']);
+    expect(r.error).toMatchObject({
+      message: 'lint violation found for rules: FromAsCasing',
+      line: 2,
+    });
+    expect(lint('#check=error=true\nFROM scratch as base\n', { check: 'skip=all' })).toEqual({
+      warnings: [],
+    });
+  });
+
+  it("reports warnings before an unknown instruction with BuildKit's error", () => {
+    const r = lint('\nFROM scratch AS BadStageName\nMAINTAINER me@example.org\nBADCMD\n');
+    expect(r.warnings.map((w) => [w.rule, w.line])).toEqual([
+      ['StageNameCasing', 2],
+      ['MaintainerDeprecated', 3],
+    ]);
+    expect(r.error).toMatchObject({
+      message: 'dockerfile parse error on line 4: unknown instruction: BADCMD',
+      line: 4,
+    });
+  });
+
+  it('handles declared and undeclared ARGs in FROM', () => {
+    for (const text of [
+      'ARG base=scratch\nFROM $base\nCOPY Dockerfile .\n',
+      'ARG BUILDPLATFORM=linux/amd64\nFROM --platform=$BUILDPLATFORM scratch\n',
+      'ARG DEBUG\nFROM scratch${DEBUG}\n',
+      'ARG DEBUG\nFROM scra${DEBUG:-tch}\n',
+      'ARG DEBUG=""\nFROM scratch${DEBUG-@bogus}\n',
+    ]) {
+      expect(check(text)).toEqual([]);
+    }
+    const typo = lint('\nFROM --platform=$BULIDPLATFORM scratch\nCOPY Dockerfile .\n');
+    expect(typo.warnings.map((w) => w.message)).toEqual([
+      "FROM argument 'BULIDPLATFORM' is not declared (did you mean BUILDPLATFORM?)",
+    ]);
+    expect(typo.error).toMatchObject({
+      message: 'empty platform value from expression $BULIDPLATFORM (did you mean BUILDPLATFORM?)',
+      line: 2,
+    });
+    const arch = lint(
+      '\nARG MY_OS=linux\nARG MY_ARCH=amd64\nFROM --platform=linux/${MYARCH} busybox\n',
+    );
+    expect(arch.warnings.map((w) => w.message)).toEqual([
+      "FROM argument 'MYARCH' is not declared (did you mean MY_ARCH?)",
+    ]);
+    expect(arch.error).toMatchObject({
+      message:
+        'failed to parse platform linux/${MYARCH}: "" is an invalid component of "linux/": platform specifier component must match "^[A-Za-z0-9_.-]+$": invalid argument (did you mean MY_ARCH?)',
+      line: 4,
+    });
+    expect(check('\nARG tag=latest\nFROM busybox:${tag}${version} AS b\n')).toEqual([
+      "3:1 UndefinedArgInFrom: FROM argument 'version' is not declared",
+    ]);
+  });
+
+  it('checks InvalidDefaultArgInFrom with the defaults only', () => {
+    expect(
+      check('\nARG VERSION\nFROM busybox:$VERSION\n', { buildArgs: { VERSION: 'latest' } }),
+    ).toEqual([
+      '3:1 InvalidDefaultArgInFrom: Default value for ARG busybox:$VERSION results in empty or invalid base image name',
+    ]);
+    expect(
+      check('\nARG SFX="box:"\nFROM busy${SFX}\n', { buildArgs: { SFX: 'box:latest' } }),
+    ).toEqual([
+      '3:1 InvalidDefaultArgInFrom: Default value for ARG busy${SFX} results in empty or invalid base image name',
+    ]);
+    expect(check('\nARG BUSYBOX_VARIANT=""\nFROM busybox:stable${BUSYBOX_VARIANT}\n')).toEqual([]);
+  });
+
+  it('follows variables through stages and reports typos with a suggestion', () => {
+    const known = {
+      imageEnv: () => ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+    };
+    expect(
+      check('\nFROM alpine AS base\nARG foo=Dockerfile\n\nFROM base\nCOPY $foo .\n', known),
+    ).toEqual([]);
+    expect(check('\nFROM alpine\nCOPY $foo .\nARG foo=bar\nRUN echo $foo\n', known)).toEqual([
+      "3:1 UndefinedVar: Usage of undefined variable '$foo'",
+    ]);
+    expect(
+      check(
+        '\nFROM alpine\nARG DIR_BINARIES=binaries/\nARG DIR_ASSETS=assets/\nARG DIR_CONFIG=config/\nCOPY $DIR_ASSET .\n',
+        known,
+      ),
+    ).toEqual([
+      "6:1 UndefinedVar: Usage of undefined variable '$DIR_ASSET' (did you mean $DIR_ASSETS?)",
+    ]);
+    expect(check('\nFROM alpine\nENV PATH=$PAHT:/tmp/bin\n', known)).toEqual([
+      "3:1 UndefinedVar: Usage of undefined variable '$PAHT' (did you mean $PATH?)",
+    ]);
+  });
+
+  it('keeps MultipleInstructionsDisallowed within one stage', () => {
+    expect(
+      check(
+        '\nFROM scratch AS a\nENTRYPOINT ["/myapp"]\nCMD ["/myapp"]\nHEALTHCHECK CMD ["/myapp"]\n\nFROM a AS b\nENTRYPOINT ["/myotherapp"]\nCMD ["/myotherapp"]\nHEALTHCHECK CMD ["/myotherapp"]\n',
+      ),
+    ).toEqual([]);
+  });
+
+  it('accepts stage names that mention the constant platform', () => {
+    expect(check('\nFROM --platform=linux/amd64 scratch AS my_amd64_stage\n')).toEqual([]);
+    expect(check('\nFROM --platform=linux/amd64 scratch AS linux\n')).toEqual([]);
+  });
+
+  it('reports each EXPOSE spec with an IP or host port', () => {
+    expect(
+      check('\nFROM scratch\nEXPOSE 127.0.0.1:80:80 [::1]:8080:8080 5000:5000 8000\n').map(
+        (w) => w.split('found ')[1],
+      ),
+    ).toEqual(["'127.0.0.1:80:80'", "'5000:5000'", "'[::1]:8080:8080'"]);
+  });
+});
+
 describe('check configuration', () => {
   const noisy = 'FROM alpine as Build\nMAINTAINER me\n';
 
@@ -290,9 +446,17 @@ describe('errors stop the run and carry a position', () => {
     ['', 'the Dockerfile cannot be empty', undefined],
     ['# only a comment\n', 'file with no instructions', 1],
     ['ARG A\n', 'dockerfile contains no stages to build', undefined],
-    ['FROM alpine\nFORM x\n', 'unknown instruction: FORM (did you mean FROM?)', 2],
+    [
+      'FROM alpine\nFORM x\n',
+      'dockerfile parse error on line 2: unknown instruction: FORM (did you mean FROM?)',
+      2,
+    ],
     ['RUN x\nFROM alpine\n', 'no build stage in current context', 1],
-    ['FROM alpine\nCOPY --chownn=1 a b\n', 'unknown flag: --chownn (did you mean chown?)', 2],
+    [
+      'FROM alpine\nCOPY --chownn=1 a b\n',
+      'dockerfile parse error on line 2: unknown flag: --chownn (did you mean chown?)',
+      2,
+    ],
     ['FROM alpine\nENV A=${B\n', 'failed to process "${B": syntax error: missing \'}\'', 2],
     ['ARG X\nFROM ${X}\n', 'base name (${X}) should not be blank', 2],
     ['FROM alpine\nEXPOSE 80/xyz\n', 'invalid port: "80/xyz": invalid proto: xyz', 2],
@@ -308,7 +472,7 @@ describe('errors stop the run and carry a position', () => {
     const r = lint('FROM alpine AS Build\nRUN --network=bridge x\n');
     expect(r.warnings.map((w) => w.rule)).toEqual(['StageNameCasing']);
     expect(r.error).toMatchObject({
-      message: 'network mode "bridge" not supported',
+      message: 'dockerfile parse error on line 2: network mode "bridge" not supported',
       line: 2,
       column: 1,
     });
@@ -332,8 +496,10 @@ describe('real Dockerfiles from the upstream parser data', () => {
       const r = lint(readFileSync(path.join(dir, name, 'Dockerfile'), 'utf8'));
       errors[name] = r.error?.message;
     }
-    expect(errors.flags).toBe('unknown flag: --user');
-    expect(errors.health).toBe('HEALTHCHECK requires at least one argument');
+    expect(errors.flags).toBe('dockerfile parse error on line 3: unknown flag: --user');
+    expect(errors.health).toBe(
+      'dockerfile parse error on line 4: HEALTHCHECK requires at least one argument',
+    );
     expect(errors.json).toBe('no build stage in current context');
     expect(errors.docker).toBeUndefined();
   });

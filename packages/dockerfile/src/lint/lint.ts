@@ -9,6 +9,7 @@ import { parse } from '../parser/parse.js';
 import { findDirective } from '../parser/directives.js';
 import { processWordWithMatches, processWords } from '../shell/lex.js';
 import { defaultArgs, evaluateMetaArgs, formatPlatform } from '../instructions/args.js';
+import { parsePlatformSpecifier } from '../instructions/platform.js';
 import type { Platform } from '../instructions/args.js';
 import {
   applyCommand,
@@ -73,31 +74,6 @@ const RESERVED_STAGE_NAMES = new Set(['context', 'scratch']);
 const SECRET =
   /(?:_|^)(?:apikey|auth|credential|credentials|key|password|pword|passwd|secret|token)(?:_|$)/i;
 const SECRET_ALLOW = /(?:_|^)(?:public)(?:_|$)/i;
-const KNOWN_OS = new Set([
-  'linux',
-  'windows',
-  'darwin',
-  'freebsd',
-  'netbsd',
-  'openbsd',
-  'solaris',
-  'illumos',
-  'aix',
-  'android',
-  'ios',
-  'plan9',
-  'js',
-  'wasip1',
-  'dragonfly',
-]);
-const ARCH_ALIASES: Record<string, string> = {
-  x86_64: 'amd64',
-  'x86-64': 'amd64',
-  aarch64: 'arm64',
-  armhf: 'arm',
-  armel: 'arm',
-  i386: '386',
-};
 
 function located(message: string, range?: SourceRange): LintError {
   if (range === undefined) return { message };
@@ -113,12 +89,18 @@ function located(message: string, range?: SourceRange): LintError {
 function errorOf(err: unknown): LintError {
   const e = err as {
     message?: unknown;
+    buildkitMessage?: unknown;
     line?: unknown;
     column?: unknown;
     endLine?: unknown;
     endColumn?: unknown;
   };
-  const message = typeof e.message === 'string' ? e.message : String(err);
+  const message =
+    typeof e.buildkitMessage === 'string'
+      ? e.buildkitMessage
+      : typeof e.message === 'string'
+        ? e.message
+        : String(err);
   if (typeof e.line !== 'number') return { message };
   return {
     message,
@@ -135,49 +117,12 @@ class Stop extends Error {
   }
 }
 
-const KNOWN_ARCH = new Set([
-  '386',
-  'amd64',
-  'amd64p32',
-  'arm',
-  'armbe',
-  'arm64',
-  'arm64be',
-  'ppc64',
-  'ppc64le',
-  'loong64',
-  'mips',
-  'mipsle',
-  'mips64',
-  'mips64le',
-  'mips64p32',
-  'mips64p32le',
-  'ppc',
-  'riscv',
-  'riscv64',
-  's390',
-  's390x',
-  'sparc',
-  'sparc64',
-  'wasm',
-]);
-
-/**
- * `os[/arch[/variant]]` as containerd `platforms.Parse` reads it: a single component is an
- * OS (with the host architecture) or an architecture (with the host OS); undefined when it
- * cannot be parsed.
- */
-function parsePlatform(value: string, host: Platform): Platform | undefined {
-  const parts = value.toLowerCase().split('/');
-  if (parts.some((p) => !/^[a-z0-9_-]+$/.test(p)) || parts.length > 3) return undefined;
-  const norm = (a: string): string => ARCH_ALIASES[a] ?? a;
-  if (parts.length === 1) {
-    const p = parts[0]!;
-    if (KNOWN_OS.has(p)) return { os: p, architecture: host.architecture };
-    if (KNOWN_ARCH.has(norm(p))) return { os: host.os, architecture: norm(p) };
+function tryParsePlatform(value: string, host: Platform): Platform | undefined {
+  try {
+    return parsePlatformSpecifier(value, host);
+  } catch {
     return undefined;
   }
-  return { os: parts[0]!, architecture: norm(parts[1]!) };
 }
 
 function isSelfConsistent(s: string): boolean {
@@ -456,7 +401,20 @@ export function lint(input: string | ParseResult, options: LintOptions = {}): Li
   }
 }
 
+const DIRECTIVE_COMMENT = /^\s*(?:syntax|escape|check)\s*=/i;
+
 function run(parsed: ParseResult, linter: Linter, options: LintOptions): LintError | undefined {
+  const firstNode = parsed.instructions[0];
+  if (firstNode !== undefined && parsed.directives.all.length > 0) {
+    let count = 0;
+    while (
+      count < parsed.directives.all.length &&
+      DIRECTIVE_COMMENT.test(firstNode.prevComments[count] ?? '')
+    ) {
+      count++;
+    }
+    linter.setPrologue(firstNode.prevComments, count);
+  }
   for (const w of parsed.warnings) {
     if (w.code === 'empty-continuation-line') {
       linter.run(R.NoEmptyContinuation, w.range, R.NoEmptyContinuation.format());
@@ -552,7 +510,7 @@ function run(parsed: ParseResult, linter: Linter, options: LintOptions): LintErr
         }
       }
       if (plat.matched.size === 0 && plat.unmatched.size === 0) {
-        const p = parsePlatform(plat.result, buildPlatform);
+        const p = tryParsePlatform(plat.result, buildPlatform);
         const stageName = stage.name ?? '';
         if (p !== undefined && !stageName.includes(p.os) && !stageName.includes(p.architecture)) {
           linter.run(
@@ -605,7 +563,7 @@ function run(parsed: ParseResult, linter: Linter, options: LintOptions): LintErr
         const expected =
           resolved.platform === undefined
             ? targetPlatform
-            : (parsePlatform(resolved.platform, buildPlatform) ?? targetPlatform);
+            : (tryParsePlatform(resolved.platform, buildPlatform) ?? targetPlatform);
         if (
           actual !== undefined &&
           (actual.os !== expected.os || actual.architecture !== expected.architecture)
@@ -635,5 +593,16 @@ function run(parsed: ParseResult, linter: Linter, options: LintOptions): LintErr
     throw err;
   }
   const failed = linter.errorMessage();
-  return failed === undefined ? undefined : { message: failed };
+  if (failed === undefined) return undefined;
+  // BuildKit locates the failure at the first warning.
+  const first = linter.warnings[0];
+  return first === undefined
+    ? { message: failed }
+    : {
+        message: failed,
+        line: first.line,
+        column: first.column,
+        endLine: first.endLine,
+        endColumn: first.endColumn,
+      };
 }

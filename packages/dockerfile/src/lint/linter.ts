@@ -139,14 +139,29 @@ export class Linter {
   readonly warnings: LintWarning[] = [];
   private readonly called: string[] = [];
 
+  private prologue: { comments: readonly string[]; count: number } | undefined;
+
   constructor(readonly config: LintConfig = DEFAULT_LINT_CONFIG) {}
+
+  /**
+   * Marks the first `count` entries of `comments` (the first instruction's comments) as the
+   * parser-directive prologue: a `# check=` directive configures the whole file and is not
+   * also read as that instruction's own `# check=` comment.
+   */
+  setPrologue(comments: readonly string[], count: number): void {
+    this.prologue = { comments, count };
+  }
 
   /**
    * Records `message` for `rule` at `range`, unless the rule is disabled by the file's
    * configuration or by a `# check=` among `comments` (the instruction's own comments).
    */
   run(rule: RuleInfo, range: SourceRange, message: string, comments: readonly string[] = []): void {
-    if (!enabled(rule, this.config, configFromComments(comments))) return;
+    const own =
+      this.prologue !== undefined && comments === this.prologue.comments
+        ? comments.slice(this.prologue.count)
+        : comments;
+    if (!enabled(rule, this.config, configFromComments(own))) return;
     this.called.push(rule.name);
     this.warnings.push({
       rule: rule.name,
