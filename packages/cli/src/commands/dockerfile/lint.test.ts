@@ -83,7 +83,9 @@ describe('lab dockerfile lint', () => {
     const res = await lab(['dockerfile', 'lint', '-'], 'FROM alpine AS X\nFORM y\n');
     expect(res.code).toBe(2);
     expect(res.stdout).toBe("<stdin>:1:1 StageNameCasing: Stage name 'X' should be lowercase\n");
-    expect(res.stderr).toBe('<stdin>:2:1: unknown instruction: FORM (did you mean FROM?)\n');
+    expect(res.stderr).toBe(
+      '<stdin>:2:1: dockerfile parse error on line 2: unknown instruction: FORM (did you mean FROM?)\n',
+    );
   });
 
   it('prints JSON with --format json', async () => {
@@ -139,7 +141,7 @@ describe('lab dockerfile lint', () => {
       '# check=error=true\nFROM alpine\nMAINTAINER me\n',
     );
     expect(res.code).toBe(1);
-    expect(res.stderr).toBe('<stdin>: lint violation found for rules: MaintainerDeprecated\n');
+    expect(res.stderr).toBe('<stdin>:3:1: lint violation found for rules: MaintainerDeprecated\n');
   });
 
   it("reads a base image's Env from the local store for UndefinedVar", async () => {
