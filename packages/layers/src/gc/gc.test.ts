@@ -382,3 +382,22 @@ describe('gc racing image writers in another process', () => {
     await expectAllImagesIntact();
   });
 });
+
+describe('gc and unknown media types', () => {
+  it('follows an index.json entry of an unknown media type when it is a manifest', async () => {
+    const image = await makeImage(images, [await makeLayer(images.content, { a: 'a' })], 'x');
+    const { readIndex, updateIndex } = await import('../images/index-file.js');
+    // Re-label the entry with a media type lab does not know (as some tools write).
+    await updateIndex(root, (entries) => ({
+      entries: entries.map((e) => ({
+        ...e,
+        mediaType: 'application/vnd.example.manifest.v9+json',
+      })),
+      result: undefined,
+    }));
+    expect((await readIndex(root)).manifests).toHaveLength(1);
+    const result = await gc(images);
+    expect(result.removedBlobs).toEqual([]);
+    expect(await images.content.has(image.configDescriptor.digest)).toBe(true);
+  });
+});

@@ -7,8 +7,10 @@ import {
   failedPrecondition,
   isConfigMediaType,
   isIndexMediaType,
+  isLayerMediaType,
   isManifestMediaType,
   isNotFound,
+  OCI_MEDIA_TYPES,
   parseImageConfig,
   parseManifestDocument,
   type Descriptor,
@@ -59,10 +61,18 @@ export async function markReachable(
     const { digest, mediaType } = queue.pop()!;
     if (blobs.has(digest)) continue;
     blobs.add(digest);
-    const isDocument =
+    const known =
       mediaType !== undefined && (isManifestMediaType(mediaType) || isIndexMediaType(mediaType));
-    if (mediaType !== undefined && !isDocument) continue; // a config, a layer, an unknown type: a leaf
-    if (mediaType === undefined) {
+    const leaf =
+      mediaType !== undefined &&
+      !known &&
+      (isLayerMediaType(mediaType) ||
+        isConfigMediaType(mediaType) ||
+        mediaType === OCI_MEDIA_TYPES.empty);
+    if (leaf) continue;
+    // Bare digests and unknown media types: follow only small JSON manifests and indexes.
+    const sniff = !known;
+    if (sniff) {
       const info = await content.info(digest).catch((err: unknown) => {
         if (isNotFound(err)) return undefined;
         throw err;
@@ -71,12 +81,12 @@ export async function markReachable(
     }
     const bytes = await readIfPresent(content, digest);
     if (bytes === undefined) continue;
-    if (mediaType === undefined && bytes[0] !== 0x7b /* { */) continue;
+    if (sniff && bytes[0] !== 0x7b /* { */) continue;
     let document;
     try {
-      document = parseManifestDocument(bytes, mediaType, `blob ${digest}`);
+      document = parseManifestDocument(bytes, sniff ? undefined : mediaType, `blob ${digest}`);
     } catch (err) {
-      if (mediaType === undefined) continue; // a root given by digest that is not a manifest
+      if (sniff) continue; // not a manifest or index: a leaf
       throw failedPrecondition(
         `gc stopped: ${digest} is referenced as ${mediaType} but cannot be read (${(err as Error).message}); remove or repair the image that refers to it, then run gc again`,
         { cause: err, details: { digest } },
