@@ -15,3 +15,4 @@ export * from './reference.js';
 export * from './platform.js';
 export * from './annotations.js';
 export * from './image-check.js';
+export * from './runtime-features.js';

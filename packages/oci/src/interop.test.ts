@@ -25,6 +25,7 @@ import { parseImageManifest } from './manifest.js';
 import { DOCKER_MEDIA_TYPES, OCI_MEDIA_TYPES } from './media-types.js';
 import { canonicalJson } from './canonical-json.js';
 import { createImageManifest } from './manifest.js';
+import { parseRuntimeFeatures } from './runtime-features.js';
 import { parseRuntimeSpec } from './runtime-spec.js';
 import { validateAgainstSchema } from './testing.js';
 
@@ -64,6 +65,14 @@ describe('runc', () => {
       expect(spec.linux?.namespaces?.map((n) => n.type)).toContain('mount');
       expect(validateAgainstSchema('runtime-config', spec)).toEqual([]);
     }
+  });
+
+  it.skipIf(!has('runc'))('`runc features` parses and validates', () => {
+    const text = run('runc', ['features']);
+    const features = parseRuntimeFeatures(text, 'runc features');
+    expect(features.ociVersionMin).toMatch(/^1\./);
+    expect(features.linux?.namespaces).toContain('pid');
+    expect(validateAgainstSchema('runtime-features', JSON.parse(text))).toEqual([]);
   });
 });
 

@@ -16,6 +16,7 @@ import {
 import { createImageManifest, parseImageManifest } from './manifest.js';
 import { OCI_MEDIA_TYPES } from './media-types.js';
 import { createRuntimeSpec, parseRuntimeSpec } from './runtime-spec.js';
+import { parseRuntimeFeatures } from './runtime-features.js';
 import { parseRuntimeState } from './runtime-state.js';
 import {
   assertValidAgainstSchema,
@@ -122,15 +123,16 @@ describe('runtime-spec fixtures', () => {
   });
 
   it.each(fixtures('features', 'good'))('features good: %s', (file) => {
-    expect(
-      validateAgainstSchema('runtime-features', JSON.parse(readFileSync(file, 'utf8'))),
-    ).toEqual([]);
+    const text = readFileSync(file, 'utf8');
+    expect(validateAgainstSchema('runtime-features', JSON.parse(text))).toEqual([]);
+    expect(parseRuntimeFeatures(text, file)).toEqual(JSON.parse(text));
   });
 
   it.each(fixtures('features', 'bad'))('features bad: %s', (file) => {
     const value = parseJsonOrUndefined(readFileSync(file, 'utf8'));
     if (value !== undefined)
       expect(validateAgainstSchema('runtime-features', value)).not.toEqual([]);
+    expect(() => parseRuntimeFeatures(readFileSync(file, 'utf8'), file)).toThrow(/features|JSON/);
   });
 
   it('runc spec output and state as seen here parse', () => {
