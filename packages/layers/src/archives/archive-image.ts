@@ -74,12 +74,12 @@ export async function layerDiffID(
 ): Promise<Digest> {
   if (compression === 'none') return file.digest;
   try {
-    const { stream } = await decompressArchive(await archiveFileStream(store, file));
+    const { stream } = decompressArchive(await archiveFileStream(store, file));
     const hash = createHash('sha256');
     for await (const chunk of stream) hash.update(chunk);
     return `sha256:${hash.digest('hex')}`;
   } catch (err) {
-    const reason = isLabError(err) ? err.message.replace(/^the archive/, 'the layer') : String(err);
+    const reason = isLabError(err) ? err.message : String(err);
     throw invalidArgument(`archive entry "${file.path}": ${reason}`, {
       cause: err,
       details: { entry: file.path },

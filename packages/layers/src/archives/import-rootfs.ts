@@ -56,7 +56,7 @@ async function ingestLayer(
   source: Readable | AsyncIterable<Uint8Array>,
   signal: AbortSignal | undefined,
 ): Promise<{ digest: Digest; size: number }> {
-  const { stream } = await decompressArchive(source);
+  const { stream } = decompressArchive(source);
   const writer = await content.writer({ ref: 'import' });
   try {
     async function* tap(): AsyncGenerator<Uint8Array> {

@@ -88,7 +88,7 @@ export async function readArchive(
   const memoryLimit = options.memoryLimit ?? 64 * 1024 * 1024;
   let inMemory = 0;
   const entries = new Map<string, ArchiveEntry>();
-  const { stream, compression } = await decompressArchive(input);
+  const { stream, compression } = decompressArchive(input);
   const tarOptions = options.signal === undefined ? {} : { signal: options.signal };
   for await (const entry of readTar(stream, tarOptions)) {
     const { header } = entry;
@@ -142,7 +142,7 @@ export async function readArchive(
       throw entryError(path, err);
     }
   }
-  return { entries, compression };
+  return { entries, compression: await compression };
 }
 
 /** Follows links from `path` to the regular file it names; throws naming the referrer. */

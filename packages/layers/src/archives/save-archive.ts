@@ -154,9 +154,7 @@ async function writeUncompressedLayer(
   }
   const writer = await content.writer({ ref: `save-${diffID}` });
   try {
-    const { stream } = await decompressArchive(
-      await content.reader(layer.digest, { verify: true }),
-    );
+    const { stream } = decompressArchive(await content.reader(layer.digest, { verify: true }));
     for await (const chunk of stream) await writer.write(chunk);
     if (writer.digest() !== diffID) {
       throw internal(
