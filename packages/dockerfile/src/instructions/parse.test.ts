@@ -424,3 +424,58 @@ describe('the other instructions', () => {
     );
   });
 });
+
+describe("BuildKit's instruction unit cases", () => {
+  it.each(['ENV', 'LABEL', 'ONBUILD', 'HEALTHCHECK', 'EXPOSE', 'VOLUME'])(
+    '%s needs at least one argument',
+    (kw) => {
+      expect(failure(`FROM a\n${kw}\n`)).toEqual({
+        message: `${kw} requires at least one argument`,
+        line: 2,
+        column: 1,
+      });
+    },
+  );
+
+  it('rejects COPY with no arguments on its own line', () => {
+    expect(failure('FROM a\nCOPY\t\n\t\tquux \\\n      bar').message).toBe(
+      'COPY requires at least two arguments, but only one was provided. Destination could not be determined',
+    );
+  });
+
+  it('validates flags even on MAINTAINER', () => {
+    expect(failure('FROM a\nMAINTAINER --boo joe@example.com\n').message).toBe(
+      'unknown flag: --boo',
+    );
+  });
+
+  it('keeps the case of an unknown keyword in the message', () => {
+    expect(failure('FROM a\nFOO bar\n').message).toBe(
+      'unknown instruction: FOO (did you mean FROM?)',
+    );
+    expect(failure('FROM a\nfoo bar\n').message).toBe(
+      'unknown instruction: foo (did you mean from?)',
+    );
+    expect(failure('FROM a\nBADCMD bar\n').message).toBe('unknown instruction: BADCMD');
+  });
+
+  it('records which RUN flags were used', () => {
+    const run = only('FROM a\nRUN --mount=type=tmpfs,target=/foo/ echo hello\n', 'run');
+    expect(run.flagsUsed).toEqual(['mount']);
+  });
+
+  it("prefixes BuildKit's wording with the line for instruction errors only", () => {
+    const err = (text: string): DockerfileError => {
+      try {
+        parsed(text);
+      } catch (e) {
+        return e as DockerfileError;
+      }
+      throw new Error('expected an error');
+    };
+    expect(err('FROM a\nBADCMD\n').buildkitMessage).toBe(
+      'dockerfile parse error on line 2: unknown instruction: BADCMD',
+    );
+    expect(err('RUN x\nFROM a\n').buildkitMessage).toBe('no build stage in current context');
+  });
+});

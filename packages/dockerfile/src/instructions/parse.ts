@@ -82,11 +82,11 @@ interface Request {
 }
 
 function nodeArgs(node: InstructionNode): string[] {
-  const args = node.args.map((a) => a.value);
-  if (node.onbuild !== undefined) {
-    args.push(node.onbuild.rawKeyword, ...nodeArgs(node.onbuild));
+  // ONBUILD's only argument is its trigger instruction (BuildKit's single child node).
+  if (node.keyword === 'onbuild') {
+    return node.onbuild === undefined ? [] : [node.onbuild.rawKeyword, ...nodeArgs(node.onbuild)];
   }
-  return args;
+  return node.args.map((a) => a.value);
 }
 
 function request(node: InstructionNode): Request {
