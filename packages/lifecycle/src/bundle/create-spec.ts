@@ -30,6 +30,7 @@ import {
   invalidArgument,
 } from '@lab/oci';
 import type { EtcFiles } from './etc-files.js';
+export type { ResolvConf } from './etc-files.js';
 import { resolveUser } from './user.js';
 
 /** How the container is networked. */

@@ -137,25 +137,28 @@ function v1(root: string, path: string, controllers: string[]): Cgroup {
     path,
     dirs,
     async create() {
-      for (const c of controllers) {
-        if (c === 'cpuset') {
-          // a new cpuset is empty: copy cpus/mems down from the parent, level by level
-          const parts = path.split('/').filter((p) => p !== '');
-          let current = join(root, c);
-          for (const part of parts) {
-            const next = join(current, part);
-            await mkdir(next, { recursive: true });
-            for (const f of ['cpuset.cpus', 'cpuset.mems']) {
-              if ((await readFile(join(next, f), 'utf8')).trim() === '') {
-                await writeFile(join(next, f), await readFile(join(current, f), 'utf8'));
+      // one directory per hierarchy, created in parallel (each write is a kernel round trip)
+      await Promise.all(
+        controllers.map(async (c) => {
+          if (c === 'cpuset') {
+            // a new cpuset is empty: copy cpus/mems down from the parent, level by level
+            const parts = path.split('/').filter((p) => p !== '');
+            let current = join(root, c);
+            for (const part of parts) {
+              const next = join(current, part);
+              await mkdir(next, { recursive: true });
+              for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+                if ((await readFile(join(next, f), 'utf8')).trim() === '') {
+                  await writeFile(join(next, f), await readFile(join(current, f), 'utf8'));
+                }
               }
+              current = next;
             }
-            current = next;
+          } else {
+            await mkdir(dir(c), { recursive: true });
           }
-        } else {
-          await mkdir(dir(c), { recursive: true });
-        }
-      }
+        }),
+      );
     },
     async apply(resources) {
       if (resources === undefined) return;
@@ -205,7 +208,8 @@ function v1(root: string, path: string, controllers: string[]): Cgroup {
       }
     },
     async addProcess(pid) {
-      for (const d of dirs) await writeFile(join(d, 'cgroup.procs'), String(pid));
+      // v1 migrations wait for an RCU grace period each: do them in parallel
+      await Promise.all(dirs.map((d) => writeFile(join(d, 'cgroup.procs'), String(pid))));
     },
     procsFiles() {
       return dirs.map((d) => join(d, 'cgroup.procs'));
@@ -250,7 +254,7 @@ function v1(root: string, path: string, controllers: string[]): Cgroup {
       return { oomKills: control.get('oom_kill') ?? 0, limitHits };
     },
     async destroy() {
-      for (const d of dirs) await removeDir(d);
+      await Promise.all(dirs.map(removeDir));
     },
     async exists() {
       return exists(dirs[0] ?? join(root, path));

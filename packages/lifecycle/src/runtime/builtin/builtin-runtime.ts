@@ -101,6 +101,20 @@ const DEFAULT_DEVICES = [
   { name: 'tty', major: 5, minor: 0 },
 ];
 
+/**
+ * Whether a masked/read-only path exists, and is a directory: /proc and /sys paths are the
+ * kernel's (checked on the host, where the same kernel serves them), others the rootfs's.
+ */
+async function kernelPathKind(rootfs: string, path: string): Promise<'dir' | 'file' | undefined> {
+  const onHost = /^\/(proc|sys)(\/|$)/.test(path);
+  try {
+    const st = await stat(onHost ? path : await secureJoin(rootfs, path));
+    return st.isDirectory() ? 'dir' : 'file';
+  } catch {
+    return undefined;
+  }
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function isStaticElf(file: string): Promise<boolean> {
@@ -259,14 +273,15 @@ export function createBuiltinRuntime(options: BuiltinRuntimeOptions): Runtime {
     }
     if (devTmpfs) {
       const dev = await secureJoin(rootfs, '/dev');
+      // bind the host's nodes (runc's rootless way; the device cgroup still governs access)
       for (const d of DEFAULT_DEVICES) {
         steps.push({
-          kind: 'device',
+          kind: 'bind',
+          source: `/dev/${d.name}`,
           target: join(dev, d.name),
-          type: 'c',
-          major: d.major,
-          minor: d.minor,
-          mode: 0o666,
+          file: true,
+          recursive: false,
+          readonly: false,
         });
       }
       for (const [name, link] of [
@@ -293,10 +308,21 @@ export function createBuiltinRuntime(options: BuiltinRuntimeOptions): Runtime {
     for (const [key, value] of Object.entries(spec.linux?.sysctl ?? {})) {
       steps.push({ kind: 'sysctl', file: join(proc, 'sys', ...key.split('.')), value });
     }
-    for (const p of spec.linux?.maskedPaths ?? [])
-      steps.push({ kind: 'mask', target: await secureJoin(rootfs, p) });
-    for (const p of spec.linux?.readonlyPaths ?? [])
-      steps.push({ kind: 'readonly', target: await secureJoin(rootfs, p) });
+    for (const p of spec.linux?.maskedPaths ?? []) {
+      const kind = await kernelPathKind(rootfs, p);
+      if (kind !== undefined) {
+        steps.push({
+          kind: 'mask',
+          target: await secureJoin(rootfs, p),
+          directory: kind === 'dir',
+        });
+      }
+    }
+    for (const p of spec.linux?.readonlyPaths ?? []) {
+      if ((await kernelPathKind(rootfs, p)) !== undefined) {
+        steps.push({ kind: 'readonly', target: await secureJoin(rootfs, p) });
+      }
+    }
     return steps;
   }
 
@@ -412,6 +438,8 @@ export function createBuiltinRuntime(options: BuiltinRuntimeOptions): Runtime {
         const plan: InitPlan = {
           rootfs,
           fifo: join(dir, FIFO),
+          mount: tools.mount,
+          fstabDir: dir,
           steps: await mountSteps(spec, bundle, rootfs, cgroup),
           ...(newUts && spec.hostname !== undefined ? { hostname: spec.hostname } : {}),
           loopback: newNet,
@@ -424,6 +452,8 @@ export function createBuiltinRuntime(options: BuiltinRuntimeOptions): Runtime {
           args: proc.args?.slice(1) ?? [],
         };
         const prefix = await hostPrivilegePrefix(tools, proc);
+        const init = initScript(plan);
+        for (const file of init.files) await writeFile(file.path, file.content, { mode: 0o600 });
         const exitFile = join(dir, EXIT_FILE);
         const argv = [
           'sh',
@@ -441,7 +471,7 @@ export function createBuiltinRuntime(options: BuiltinRuntimeOptions): Runtime {
           tools.busybox,
           'sh',
           '-c',
-          initScript(plan),
+          init.script,
           'lab-init',
         ];
         const spawned = spawn(tools.busybox, argv, {

@@ -43,7 +43,8 @@ export type MountStep =
   | { kind: 'cgroup-v1'; target: string; binds: { controller: string; source: string }[] }
   | { kind: 'device'; target: string; type: string; major: number; minor: number; mode: number }
   | { kind: 'symlink'; target: string; link: string }
-  | { kind: 'mask'; target: string }
+  /** Masked: a directory gets an empty read-only tmpfs, a file /dev/null. */
+  | { kind: 'mask'; target: string; directory: boolean }
   | { kind: 'readonly'; target: string }
   | { kind: 'sysctl'; file: string; value: string };
 
@@ -53,6 +54,10 @@ export interface InitPlan {
   rootfs: string;
   /** The exec FIFO (created by the script). */
   fifo: string;
+  /** util-linux mount (runs every batch of mounts as one `mount -a -T <fstab>`). */
+  mount: string;
+  /** Where the fstab batch files go (the container directory); `<dir>/fstab.<n>`. */
+  fstabDir: string;
   steps: MountStep[];
   hostname?: string;
   /** Bring `lo` up (a new network namespace). */
@@ -68,66 +73,146 @@ export interface InitPlan {
   args: string[];
 }
 
-function mountStep(step: MountStep): string[] {
-  switch (step.kind) {
-    case 'fs':
-      return [
-        `mkdir -p ${quote(step.target)}`,
-        `mount -t ${quote(step.type)}${step.options.length > 0 ? ` -o ${quote(step.options.join(','))}` : ''} ${quote(step.source)} ${quote(step.target)}`,
-      ];
-    case 'bind': {
-      const lines = step.file
-        ? [
-            `mkdir -p "$(dirname ${quote(step.target)})"`,
-            `[ -e ${quote(step.target)} ] || touch ${quote(step.target)}`,
-          ]
-        : [`mkdir -p ${quote(step.target)}`];
-      lines.push(
-        `mount ${step.recursive ? '--rbind' : '--bind'} ${quote(step.source)} ${quote(step.target)}`,
-      );
-      if (step.readonly) lines.push(`mount -o remount,bind,ro ${quote(step.target)}`);
-      if (step.propagation !== undefined)
-        lines.push(`mount --make-${step.propagation} ${quote(step.target)}`);
-      return lines;
+/** The script and the fstab files it reads (write them before running it). */
+export interface InitProgram {
+  script: string;
+  files: { path: string; content: string }[];
+}
+
+/** fstab field escaping (libmount unmangles \040 etc.). */
+function fstabField(value: string): string {
+  return value.replace(/[\\ \t\n#]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+}
+
+function fstabLine(source: string, target: string, type: string, options: string[]): string {
+  const opts = options.length > 0 ? options.join(',') : 'defaults';
+  return `${fstabField(source)} ${fstabField(target)} ${fstabField(type)} ${fstabField(opts)} 0 0`;
+}
+
+/**
+ * Compiles the mount steps: runs of mounts become one util-linux `mount -a -T <fstab>` each
+ * (one process for dozens of mounts; `X-mount.mkdir` creates the targets, `bind,ro` is the
+ * bind + read-only remount), and shell commands (touch for file targets, symlinks, mknod,
+ * sysctls, a read-only remount) run between the batches in order.
+ */
+function compileSteps(plan: InitPlan, files: InitProgram['files']): string[] {
+  const lines: string[] = [];
+  let batch: string[] = [];
+  let batchTargets: string[] = [];
+  // files that must exist before the batch that binds onto them
+  let preDirs = new Set<string>();
+  let preFiles: string[] = [];
+  const flush = () => {
+    if (preDirs.size > 0) lines.push(`mkdir -p ${[...preDirs].map(quote).join(' ')}`);
+    if (preFiles.length > 0) {
+      lines.push(`for f in ${preFiles.map(quote).join(' ')}; do [ -e "$f" ] || : > "$f"; done`);
     }
-    case 'cgroup-v1': {
-      const lines = [
-        `mkdir -p ${quote(step.target)}`,
-        `mount -t tmpfs -o nosuid,nodev,noexec,mode=755 tmpfs ${quote(step.target)}`,
-      ];
-      for (const b of step.binds) {
-        const t = `${step.target}/${b.controller}`;
-        lines.push(
-          `mkdir -p ${quote(t)}`,
-          `mount --bind ${quote(b.source)} ${quote(t)}`,
-          `mount -o remount,bind,ro,nosuid,nodev,noexec ${quote(t)}`,
+    preDirs = new Set();
+    preFiles = [];
+    if (batch.length === 0) return;
+    const path = `${plan.fstabDir}/fstab.${files.length}`;
+    files.push({ path, content: `${batch.join('\n')}\n` });
+    lines.push(`${quote(plan.mount)} -a -T ${quote(path)}`);
+    batch = [];
+    batchTargets = [];
+  };
+  const add = (line: string, target: string) => {
+    batch.push(line);
+    batchTargets.push(target);
+  };
+  const shell = (...commands: string[]) => {
+    flush();
+    lines.push(...commands);
+  };
+  const under = (target: string) => batchTargets.some((t) => target.startsWith(`${t}/`));
+
+  add(fstabLine(plan.rootfs, plan.rootfs, 'none', ['rbind']), plan.rootfs);
+  for (const step of plan.steps) {
+    switch (step.kind) {
+      case 'fs':
+        add(
+          fstabLine(step.source, step.target, step.type, [...step.options, 'X-mount.mkdir']),
+          step.target,
         );
+        break;
+      case 'bind': {
+        const options = [step.recursive ? 'rbind' : 'bind'];
+        if (step.readonly) options.push('ro');
+        if (step.propagation !== undefined) options.push(step.propagation);
+        if (step.file) {
+          // the target file must exist: create it before this batch, unless an earlier
+          // mount of the batch covers it (then after that batch)
+          if (under(step.target)) flush();
+          preDirs.add(step.target.slice(0, step.target.lastIndexOf('/')) || '/');
+          preFiles.push(step.target);
+        } else {
+          options.push('X-mount.mkdir');
+        }
+        add(fstabLine(step.source, step.target, 'none', options), step.target);
+        break;
       }
-      lines.push(`mount -o remount,ro,nosuid,nodev,noexec ${quote(step.target)}`);
-      return lines;
+      case 'cgroup-v1':
+        add(
+          fstabLine('tmpfs', step.target, 'tmpfs', [
+            'nosuid',
+            'nodev',
+            'noexec',
+            'mode=755',
+            'X-mount.mkdir',
+          ]),
+          step.target,
+        );
+        for (const b of step.binds) {
+          const t = `${step.target}/${b.controller}`;
+          add(
+            fstabLine(b.source, t, 'none', [
+              'bind',
+              'ro',
+              'nosuid',
+              'nodev',
+              'noexec',
+              'X-mount.mkdir',
+            ]),
+            t,
+          );
+        }
+        shell(`mount -o remount,ro,nosuid,nodev,noexec ${quote(step.target)}`);
+        break;
+      case 'device':
+        shell(
+          `rm -f ${quote(step.target)}`,
+          `mknod -m ${step.mode.toString(8)} ${quote(step.target)} ${step.type} ${step.major} ${step.minor}`,
+        );
+        break;
+      case 'symlink':
+        shell(`ln -sfn ${quote(step.link)} ${quote(step.target)}`);
+        break;
+      case 'mask':
+        add(
+          step.directory
+            ? fstabLine('tmpfs', step.target, 'tmpfs', ['ro', 'nosuid', 'nodev', 'noexec'])
+            : fstabLine('/dev/null', step.target, 'none', ['bind']),
+          step.target,
+        );
+        break;
+      case 'readonly':
+        add(
+          fstabLine(step.target, step.target, 'none', ['bind', 'ro', 'nosuid', 'nodev', 'noexec']),
+          step.target,
+        );
+        break;
+      case 'sysctl':
+        shell(`echo ${quote(step.value)} > ${quote(step.file)}`);
+        break;
     }
-    case 'device':
-      return [
-        `rm -f ${quote(step.target)}`,
-        `mknod -m ${step.mode.toString(8)} ${quote(step.target)} ${step.type} ${step.major} ${step.minor}`,
-      ];
-    case 'symlink':
-      return [`ln -sfn ${quote(step.link)} ${quote(step.target)}`];
-    case 'mask':
-      return [
-        `if [ -d ${quote(step.target)} ]; then mount -t tmpfs -o ro,nosuid,nodev,noexec tmpfs ${quote(step.target)}; elif [ -e ${quote(step.target)} ]; then mount --bind /dev/null ${quote(step.target)}; fi`,
-      ];
-    case 'readonly':
-      return [
-        `if [ -e ${quote(step.target)} ]; then mount --bind ${quote(step.target)} ${quote(step.target)} && mount -o remount,bind,ro,nosuid,nodev,noexec ${quote(step.target)}; fi`,
-      ];
-    case 'sysctl':
-      return [`echo ${quote(step.value)} > ${quote(step.file)}`];
   }
+  flush();
+  return lines;
 }
 
 /** The script run by the container's PID 1 (see the module comment). */
-export function initScript(plan: InitPlan): string {
+export function initScript(plan: InitPlan): InitProgram {
+  const files: InitProgram['files'] = [];
   const lines = [
     'set -e',
     // setup errors go to the status pipe (fd 3); the container's stderr is kept in fd 5
@@ -136,9 +221,8 @@ export function initScript(plan: InitPlan): string {
     'read -r hostpid _rest < /proc/self/stat',
     `mkfifo -m 600 ${quote(plan.fifo)}`,
     `exec 4<>${quote(plan.fifo)}`,
-    `mount --rbind ${quote(plan.rootfs)} ${quote(plan.rootfs)}`,
+    ...compileSteps(plan, files),
   ];
-  for (const step of plan.steps) lines.push(...mountStep(step));
   if (plan.hostname !== undefined) lines.push(`hostname ${quote(plan.hostname)}`);
   if (plan.loopback) lines.push('ip link set lo up');
   lines.push(
@@ -166,5 +250,5 @@ export function initScript(plan: InitPlan): string {
       ...plan.args.map(quote),
     ].join(' '),
   );
-  return `${lines.join('\n')}\n`;
+  return { script: `${lines.join('\n')}\n`, files };
 }

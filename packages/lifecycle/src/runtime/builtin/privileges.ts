@@ -22,6 +22,7 @@ export interface HostTools {
   nsenter: string;
   setpriv: string;
   prlimit: string;
+  mount: string;
 }
 
 /** The default tool paths (Debian 12). */
@@ -31,6 +32,7 @@ export const DEFAULT_TOOLS: HostTools = {
   nsenter: '/usr/bin/nsenter',
   setpriv: '/usr/bin/setpriv',
   prlimit: '/usr/bin/prlimit',
+  mount: '/usr/bin/mount',
 };
 
 const RLIMIT_OPTIONS: Record<string, string> = {
