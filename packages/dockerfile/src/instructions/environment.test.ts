@@ -91,8 +91,8 @@ describe('the stage environment', () => {
   });
 
   it('throws the lexer error for a bad substitution', () => {
-    expect(() => applyAll('ENV A=${B\n', imageEnvironment())).toThrow(
-      `failed to process "\${B": syntax error: missing '}'`,
+    expect(() => applyAll('ENV A=${B:-x\n', imageEnvironment())).toThrow(
+      `failed to process "\${B:-x": syntax error: missing '}'`,
     );
   });
 });

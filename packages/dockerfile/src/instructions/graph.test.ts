@@ -105,7 +105,7 @@ describe('the stage graph', () => {
     ['FROM a\nCOPY --from=-1 /x /x\n', 'invalid stage index -1', 2],
     ['ARG X\nFROM $X\n', 'base name ($X) should not be blank', 2],
     ['FROM --platform=$NOPE a\n', 'empty platform value from expression $NOPE', 1],
-    ['FROM ${X\n', 'failed to process "${X": syntax error: missing \'}\'', 1],
+    ['FROM ${X\n', 'failed to process "${X": unsupported modifier (\uFFFD) in substitution', 1],
     [
       'FROM b AS a\nCOPY --from=b /x /x\nFROM a AS b\n',
       'circular dependency detected on stage: a',

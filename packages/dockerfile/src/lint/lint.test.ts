@@ -457,7 +457,7 @@ describe('errors stop the run and carry a position', () => {
       'dockerfile parse error on line 2: unknown flag: --chownn (did you mean chown?)',
       2,
     ],
-    ['FROM alpine\nENV A=${B\n', 'failed to process "${B": syntax error: missing \'}\'', 2],
+    ['FROM alpine\nENV A=${B:-x\n', 'failed to process "${B:-x": syntax error: missing \'}\'', 2],
     ['ARG X\nFROM ${X}\n', 'base name (${X}) should not be blank', 2],
     ['FROM alpine\nEXPOSE 80/xyz\n', 'invalid port: "80/xyz": invalid proto: xyz', 2],
     ['FROM alpine\nEXPOSE 70000\n', 'invalid containerPort: 70000', 2],

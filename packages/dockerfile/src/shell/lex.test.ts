@@ -171,8 +171,12 @@ describe('misc.json', () => {
 
 describe('lexer behaviour beyond the tables', () => {
   it('wraps errors like BuildKit, quoting the input', () => {
+    // Go prints the scanner's EOF as U+FFFD.
     expect(() => processWord('${x', {})).toThrow(
-      `failed to process "\${x": syntax error: missing '}'`,
+      'failed to process "${x": unsupported modifier (\uFFFD) in substitution',
+    );
+    expect(() => processWord('${x:-a', {})).toThrow(
+      `failed to process "\${x:-a": syntax error: missing '}'`,
     );
     expect(() => processWord('${x:=1}', {})).toThrow(
       'failed to process "${x:=1}": unsupported modifier (:=) in substitution',

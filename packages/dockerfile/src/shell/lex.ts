@@ -279,8 +279,8 @@ class ShellWord {
     }
     const name = this.processName();
     let ch = this.next();
-    if (ch === EOF) throw new ShellError("syntax error: missing '}'");
-    let modifier = ch;
+    // Go prints the scanner's EOF (-1) as U+FFFD: `${x` fails as an unsupported modifier.
+    let modifier = ch === EOF ? '\uFFFD' : ch;
     let nullIsUnset = false;
     switch (ch) {
       case '}': {
