@@ -96,6 +96,13 @@ describe('content store', () => {
     expect(await blobNames()).toHaveLength(1);
   });
 
+  it('replaces a damaged blob when the same content is ingested again', async () => {
+    const { digest } = await store.ingest('precious');
+    await writeFile(store.path(digest), 'PRECIOUS'); // same size, different bytes
+    expect(await store.ingest('precious', { digest })).toMatchObject({ created: true });
+    expect((await store.readBlob(digest)).toString()).toBe('precious');
+  });
+
   it('verifies sha512 digests too', async () => {
     const { createHash } = await import('node:crypto');
     const digest: Digest = `sha512:${createHash('sha512').update('x').digest('hex')}`;

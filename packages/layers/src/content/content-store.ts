@@ -21,6 +21,7 @@ import {
 } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import {
   failedPrecondition,
   internal,
@@ -303,11 +304,16 @@ class IngestWriter implements ContentWriter {
       if (isEnoent(err)) return undefined;
       throw err;
     });
-    if (existing?.isFile() === true && existing.size === size) {
-      // Someone else committed the same bytes: theirs is complete (rename is atomic).
+    if (
+      existing?.isFile() === true &&
+      existing.size === size &&
+      (await hashFile(target, algorithmOf(digest))) === digest
+    ) {
+      // Someone else committed the same bytes (rename is atomic, so theirs is complete).
       await rm(this.#file, { force: true });
       return { digest, size, created: false };
     }
+    // Absent, or damaged on disk: ours replaces it atomically.
     await mkdir(dirname(target), { recursive: true });
     await rename(this.#file, target);
     await fsyncDirectory(dirname(target));
@@ -322,6 +328,13 @@ class IngestWriter implements ContentWriter {
     }
     await rm(this.#file, { force: true });
   }
+}
+
+/** The digest of a file's content. */
+async function hashFile(file: string, algorithm: DigestAlgorithm): Promise<Digest> {
+  const hash = createHash(algorithm);
+  await pipeline(createReadStream(file), hash);
+  return `${algorithm}:${hash.digest('hex')}`;
 }
 
 /** Fails the stream at its end when the bytes do not hash to `digest`. */
