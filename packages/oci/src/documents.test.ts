@@ -220,6 +220,12 @@ describe('Docker documents', () => {
     expect(refusal(() => parseManifestDocument({ hello: 1 })).message).toMatch(
       /not an image manifest or index/,
     );
+    expect(refusal(() => parseManifestDocument('"a string"')).message).toBe(
+      'not an image manifest or index: expected a JSON object',
+    );
+    expect(
+      refusal(() => parseManifestDocument({ schemaVersion: 1, fsLayers: [] })).message,
+    ).toMatch(/^Docker schema 1 manifests \(schemaVersion 1\) are not supported/);
     expect(
       refusal(() =>
         parseImageManifest({

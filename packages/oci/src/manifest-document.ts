@@ -30,22 +30,28 @@ export function parseManifestDocument(
       ? (value as { mediaType: string }).mediaType
       : mediaType;
   const where = source === undefined ? '' : `${source}: `;
-  if (declared !== undefined && isSchema1MediaType(declared)) {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalidArgument(`${where}not an image manifest or index: expected a JSON object`, {
+      details: { source, mediaType: declared },
+    });
+  }
+  const schemaVersion = (value as { schemaVersion?: unknown }).schemaVersion;
+  if ((declared !== undefined && isSchema1MediaType(declared)) || schemaVersion === 1) {
     throw invalidArgument(
-      `${where}Docker schema 1 manifests (${declared}) are not supported; re-push the image with a current docker, podman or skopeo`,
+      `${where}Docker schema 1 manifests (${declared ?? 'schemaVersion 1'}) are not supported; re-push the image with a current docker, podman or skopeo`,
       { details: { source, mediaType: declared } },
     );
   }
   if (declared !== undefined && isIndexMediaType(declared)) {
-    return { kind: 'index', index: parseImageIndex(value as object, source) };
-  }
-  if (declared !== undefined && isManifestMediaType(declared)) {
-    return { kind: 'manifest', manifest: parseImageManifest(value as object, source) };
-  }
-  if (typeof value === 'object' && value !== null && 'manifests' in value) {
     return { kind: 'index', index: parseImageIndex(value, source) };
   }
-  if (typeof value === 'object' && value !== null && 'config' in value) {
+  if (declared !== undefined && isManifestMediaType(declared)) {
+    return { kind: 'manifest', manifest: parseImageManifest(value, source) };
+  }
+  if ('manifests' in value) {
+    return { kind: 'index', index: parseImageIndex(value, source) };
+  }
+  if ('config' in value) {
     return { kind: 'manifest', manifest: parseImageManifest(value, source) };
   }
   throw invalidArgument(
