@@ -90,10 +90,10 @@ console.log(
   `create+start+wait+delete of /bin/true, ${RUNS} runs (+${WARMUP} warm-up), load ${os.loadavg()[0].toFixed(2)}`,
 );
 try {
-  const b = await time('lab builtin runtime', (i) =>
+  const b = await time('lab builtin runtime', () =>
     lifecycle(builtin, builtinBundle, `bench-builtin`),
   );
-  const o = await time('lab oci runtime (conmon + runc)', (i) =>
+  const o = await time('lab oci runtime (conmon + runc)', () =>
     lifecycle(oci, ociBundle, `bench-oci`),
   );
   const r = await time('runc run (foreground, reference)', () => {

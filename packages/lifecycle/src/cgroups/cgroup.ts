@@ -132,6 +132,58 @@ function v1(root: string, path: string, controllers: string[]): Cgroup {
   const dir = (c: string) => join(root, c, path);
   const dirs = controllers.map(dir);
   const has = (c: string) => controllers.includes(c);
+  async function applyMemory(resources: LinuxResources): Promise<void> {
+    const mem = resources.memory;
+    if (mem === undefined || !has('memory')) return;
+    const d = dir('memory');
+    const memsw = join(d, 'memory.memsw.limit_in_bytes');
+    const swapSupported = await exists(memsw);
+    // memsw must stay >= limit: lift memsw first, then set the limit, then memsw
+    if (mem.limit !== undefined) {
+      if (swapSupported && mem.swap !== undefined && mem.swap !== -1) {
+        await writeFile(memsw, '-1').catch(() => undefined);
+      }
+      await writeFile(join(d, 'memory.limit_in_bytes'), String(mem.limit));
+    }
+    if (swapSupported && mem.swap !== undefined) await writeFile(memsw, String(mem.swap));
+    if (mem.swappiness !== undefined)
+      await writeFile(join(d, 'memory.swappiness'), String(mem.swappiness));
+    if (mem.disableOOMKiller === true) await writeFile(join(d, 'memory.oom_control'), '1');
+  }
+
+  async function applyCpu(resources: LinuxResources): Promise<void> {
+    const cpu = resources.cpu;
+    if (cpu !== undefined && has('cpu')) {
+      const d = dir('cpu');
+      if (cpu.shares !== undefined) await writeFile(join(d, 'cpu.shares'), String(cpu.shares));
+      if (cpu.period !== undefined)
+        await writeFile(join(d, 'cpu.cfs_period_us'), String(cpu.period));
+      if (cpu.quota !== undefined) await writeFile(join(d, 'cpu.cfs_quota_us'), String(cpu.quota));
+    }
+    if (cpu?.cpus !== undefined && has('cpuset'))
+      await writeFile(join(dir('cpuset'), 'cpuset.cpus'), cpu.cpus);
+    if (cpu?.mems !== undefined && has('cpuset'))
+      await writeFile(join(dir('cpuset'), 'cpuset.mems'), cpu.mems);
+  }
+
+  async function applyPids(resources: LinuxResources): Promise<void> {
+    if (resources.pids === undefined || !has('pids')) return;
+    const limit = resources.pids.limit;
+    await writeFile(join(dir('pids'), 'pids.max'), limit <= 0 ? 'max' : String(limit));
+  }
+
+  async function applyDevices(resources: LinuxResources): Promise<void> {
+    if (resources.devices === undefined || !has('devices')) return;
+    const d = dir('devices');
+    for (const rule of resources.devices) {
+      const type = rule.type ?? 'a';
+      const major = rule.major === undefined || rule.major < 0 ? '*' : String(rule.major);
+      const minor = rule.minor === undefined || rule.minor < 0 ? '*' : String(rule.minor);
+      const line = type === 'a' ? 'a' : `${type} ${major}:${minor} ${rule.access ?? 'rwm'}`;
+      await writeFile(join(d, rule.allow ? 'devices.allow' : 'devices.deny'), line);
+    }
+  }
+
   return {
     mode: 'v1',
     path,
@@ -162,50 +214,13 @@ function v1(root: string, path: string, controllers: string[]): Cgroup {
     },
     async apply(resources) {
       if (resources === undefined) return;
-      const mem = resources.memory;
-      if (mem !== undefined && has('memory')) {
-        const d = dir('memory');
-        const memsw = join(d, 'memory.memsw.limit_in_bytes');
-        const swapSupported = await exists(memsw);
-        // memsw must stay >= limit: raise memsw first when growing, limit first when shrinking
-        if (mem.limit !== undefined) {
-          if (swapSupported && mem.swap !== undefined && mem.swap !== -1) {
-            await writeFile(memsw, '-1').catch(() => undefined);
-          }
-          await writeFile(join(d, 'memory.limit_in_bytes'), String(mem.limit));
-        }
-        if (swapSupported && mem.swap !== undefined) await writeFile(memsw, String(mem.swap));
-        if (mem.swappiness !== undefined)
-          await writeFile(join(d, 'memory.swappiness'), String(mem.swappiness));
-        if (mem.disableOOMKiller === true) await writeFile(join(d, 'memory.oom_control'), '1');
-      }
-      const cpu = resources.cpu;
-      if (cpu !== undefined && has('cpu')) {
-        const d = dir('cpu');
-        if (cpu.shares !== undefined) await writeFile(join(d, 'cpu.shares'), String(cpu.shares));
-        if (cpu.period !== undefined)
-          await writeFile(join(d, 'cpu.cfs_period_us'), String(cpu.period));
-        if (cpu.quota !== undefined)
-          await writeFile(join(d, 'cpu.cfs_quota_us'), String(cpu.quota));
-      }
-      if (cpu?.cpus !== undefined && has('cpuset'))
-        await writeFile(join(dir('cpuset'), 'cpuset.cpus'), cpu.cpus);
-      if (cpu?.mems !== undefined && has('cpuset'))
-        await writeFile(join(dir('cpuset'), 'cpuset.mems'), cpu.mems);
-      if (resources.pids !== undefined && has('pids')) {
-        const limit = resources.pids.limit;
-        await writeFile(join(dir('pids'), 'pids.max'), limit <= 0 ? 'max' : String(limit));
-      }
-      if (resources.devices !== undefined && has('devices')) {
-        const d = dir('devices');
-        for (const rule of resources.devices) {
-          const type = rule.type ?? 'a';
-          const major = rule.major === undefined || rule.major < 0 ? '*' : String(rule.major);
-          const minor = rule.minor === undefined || rule.minor < 0 ? '*' : String(rule.minor);
-          const line = type === 'a' ? 'a' : `${type} ${major}:${minor} ${rule.access ?? 'rwm'}`;
-          await writeFile(join(d, rule.allow ? 'devices.allow' : 'devices.deny'), line);
-        }
-      }
+      // each controller's writes in order; the controllers in parallel
+      await Promise.all([
+        applyMemory(resources),
+        applyCpu(resources),
+        applyPids(resources),
+        applyDevices(resources),
+      ]);
     },
     async addProcess(pid) {
       // v1 migrations wait for an RCU grace period each: do them in parallel

@@ -516,11 +516,8 @@ export function createBuiltinRuntime(options: BuiltinRuntimeOptions): Runtime {
         if (initStat === undefined || keeperStat === undefined)
           throw internal(`container "${id}" exited during create`);
         await cgroup.addProcess(initPid);
-        let netns: string | undefined;
-        if (newNet) {
-          netns = join(dir, NETNS);
-          await pinNetns(initPid, netns);
-        }
+        // pinned on first use (netnsPath): most containers never need it
+        const netns = newNet ? join(dir, NETNS) : undefined;
         const record: ContainerRecord = {
           id,
           bundle,
@@ -637,7 +634,14 @@ export function createBuiltinRuntime(options: BuiltinRuntimeOptions): Runtime {
       }
       const cgroup = await cgroupOf(record.cgroupsPath);
       await killProcessTree(record, cgroup);
-      if (record.netns !== undefined) await unpinNetns(record.netns);
+      if (record.netns !== undefined) {
+        try {
+          await access(record.netns);
+          await unpinNetns(record.netns);
+        } catch {
+          // never pinned
+        }
+      }
       await cgroup.destroy();
       keepers.delete(id);
       await removeContainerDir(root, id);
@@ -722,7 +726,17 @@ export function createBuiltinRuntime(options: BuiltinRuntimeOptions): Runtime {
     },
 
     async netnsPath(id) {
-      return (await readRecord(root, id)).netns;
+      const record = await readRecord(root, id);
+      if (record.netns === undefined) return undefined;
+      try {
+        await access(record.netns);
+      } catch {
+        if (!(await isSameProcessAlive(record.pid, record.pidStartTime))) {
+          throw failedPrecondition(`container "${id}" is stopped: its network namespace is gone`);
+        }
+        await pinNetns(record.pid, record.netns);
+      }
+      return record.netns;
     },
   };
   return runtime;

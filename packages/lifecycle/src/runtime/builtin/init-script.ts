@@ -124,6 +124,7 @@ function compileSteps(plan: InitPlan, files: InitProgram['files']): string[] {
     flush();
     lines.push(...commands);
   };
+  const deferred: string[] = [];
   const under = (target: string) => batchTargets.some((t) => target.startsWith(`${t}/`));
 
   add(fstabLine(plan.rootfs, plan.rootfs, 'none', ['rbind']), plan.rootfs);
@@ -176,7 +177,7 @@ function compileSteps(plan: InitPlan, files: InitProgram['files']): string[] {
             t,
           );
         }
-        shell(`mount -o remount,ro,nosuid,nodev,noexec ${quote(step.target)}`);
+        deferred.push(`mount -o remount,ro,nosuid,nodev,noexec ${quote(step.target)}`);
         break;
       case 'device':
         shell(
@@ -185,7 +186,8 @@ function compileSteps(plan: InitPlan, files: InitProgram['files']): string[] {
         );
         break;
       case 'symlink':
-        shell(`ln -sfn ${quote(step.link)} ${quote(step.target)}`);
+        // nothing mounts through these: after the last batch, saving a batch split
+        deferred.push(`ln -sfn ${quote(step.link)} ${quote(step.target)}`);
         break;
       case 'mask':
         add(
@@ -207,6 +209,7 @@ function compileSteps(plan: InitPlan, files: InitProgram['files']): string[] {
     }
   }
   flush();
+  lines.push(...deferred);
   return lines;
 }
 
