@@ -53,6 +53,8 @@ afterAll(() => {
 });
 
 const isRoot = process.getuid?.() === 0;
+if (!isRoot)
+  console.warn('skipping the umoci unpack test: it needs root (umoci unpack writes owners)');
 
 describe('runc', () => {
   it.skipIf(!has('runc'))('`runc spec` and `runc spec --rootless` parse and validate', () => {
