@@ -153,6 +153,36 @@ try {
   console.log(
     `mount   lab prepare+mount+umount+remove ${(labMount / rounds).toFixed(1).padStart(5)} ms/op   lab/shell ${(labMount / shellMount).toFixed(2)}`,
   );
+
+  // --- inspect without mounting --------------------------------------------------------
+  const stack = await sn.layerStack(top);
+  const unionTimes = [];
+  const findTimes = [];
+  let count = 0;
+  let found = 0;
+  for (let r = 0; r < runs; r++) {
+    unionTimes.push(
+      await time(async () => {
+        const view = await lab.openUnionView(stack, { format: 'overlay' });
+        count = 0;
+        for await (const entry of view.walk()) count += entry.size >= 0 ? 1 : 0;
+      }),
+    );
+    findTimes.push(
+      await time(() => {
+        const out = sh(
+          `mount -t overlay overlay -o ro,index=off,lowerdir=${lower} ${target} && find ${target} -printf '%y %m %s\\n' | wc -l; umount ${target}`,
+        );
+        found = Number(out.toString().trim());
+      }),
+    );
+  }
+  const uw = median(unionTimes);
+  const fw = median(findTimes);
+  console.log(`inspect mount+find+umount     ${fw.toFixed(0).padStart(7)} ms (${found} entries)`);
+  console.log(
+    `inspect lab union view walk   ${uw.toFixed(0).padStart(7)} ms (${count} entries)   lab/find ${(uw / fw).toFixed(2)}`,
+  );
 } finally {
   sh(`grep -o ' ${tmp}/[^ ]*' /proc/self/mountinfo | xargs -r -n1 umount || true`);
   rmSync(tmp, { recursive: true, force: true });

@@ -37,7 +37,18 @@ export async function readOverlayMarks(layer: string): Promise<OverlayMarks> {
   const output = await new Promise<string>((resolve, reject) => {
     const child = spawn(
       'getfattr',
-      ['-R', '-P', '-h', '--absolute-names', '-d', '-e', 'text', '-m', '^trusted\\.overlay\\.', layer],
+      [
+        '-R',
+        '-P',
+        '-h',
+        '--absolute-names',
+        '-d',
+        '-e',
+        'text',
+        '-m',
+        '^trusted\\.overlay\\.',
+        layer,
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const out: Buffer[] = [];

@@ -105,6 +105,8 @@ class LayerUnion implements UnionView {
   readonly format: UnionLayerFormat;
   readonly #marks: readonly OverlayMarks[];
   readonly #dirs = new Map<string, Dir>();
+  /** Names in a layer's directory, keyed `<layer>\0<view path>`, filled by readdir and walk. */
+  readonly #listings = new Map<string, Set<string>>();
 
   constructor(layers: readonly string[], format: UnionLayerFormat, marks: readonly OverlayMarks[]) {
     this.layers = layers;
@@ -180,11 +182,21 @@ class LayerUnion implements UnionView {
     let found: UnionEntry | undefined;
     const layers: number[] = [];
     for (const layer of dir.layers) {
-      const st = await lstatOrUndefined(this.#host(layer, viewPath));
+      const listing = this.#listings.get(`${layer}\0${dir.entry.path}`);
+      const st =
+        listing && !listing.has(name)
+          ? undefined
+          : await lstatOrUndefined(this.#host(layer, viewPath));
       if (st === undefined) {
         if (this.format === 'merged') {
-          const whiteout = path.join(this.#host(layer, dir.entry.path), WHITEOUT_PREFIX + name);
-          if (await lstatOrUndefined(whiteout)) break;
+          const whiteout = WHITEOUT_PREFIX + name;
+          if (
+            listing
+              ? listing.has(whiteout)
+              : await lstatOrUndefined(path.join(this.#host(layer, dir.entry.path), whiteout))
+          ) {
+            break;
+          }
         }
         continue;
       }
@@ -282,14 +294,20 @@ class LayerUnion implements UnionView {
       const hostDir = this.#host(layer, dir.entry.path);
       const own: string[] = [];
       const whiteouts: string[] = [];
-      for (const name of await fsReaddir(hostDir)) {
+      const dirents = await fsReaddir(hostDir, { withFileTypes: true });
+      this.#listings.set(`${layer}\0${dir.entry.path}`, new Set(dirents.map((d) => d.name)));
+      for (const dirent of dirents) {
+        const name = dirent.name;
         if (this.format === 'merged' && name.startsWith(WHITEOUT_PREFIX)) {
           if (name !== OPAQUE_MARKER) whiteouts.push(name.slice(WHITEOUT_PREFIX.length));
           continue;
         }
-        if (this.format === 'overlay') {
-          const st = await lstat(path.join(hostDir, name));
-          if (this.#isOverlayWhiteout(layer, joinView(dir.entry.path, name), st)) {
+        if (this.format === 'overlay' && (dirent.isCharacterDevice() || dirent.isFile())) {
+          const viewPath = joinView(dir.entry.path, name);
+          const whiteout = dirent.isFile()
+            ? this.#marks[layer]!.whiteouts.has(this.#relative(viewPath))
+            : this.#isOverlayWhiteout(layer, viewPath, await lstat(path.join(hostDir, name)));
+          if (whiteout) {
             whiteouts.push(name);
             continue;
           }
@@ -338,8 +356,10 @@ class LayerUnion implements UnionView {
     const root = await this.#root();
     yield root.entry;
     const visit = async function* (self: LayerUnion, dir: Dir): AsyncGenerator<UnionEntry> {
-      for (const name of await self.#names(dir)) {
-        const child = await self.#child(dir, name);
+      const names = await self.#names(dir);
+      // Look the children up together (the order of the results is the order of the names).
+      const children = await Promise.all(names.map((name) => self.#child(dir, name)));
+      for (const child of children) {
         if (child.kind === 'absent') continue;
         yield child.entry;
         if (child.entry.type === 'dir')
