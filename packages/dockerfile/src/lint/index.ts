@@ -10,3 +10,9 @@ export {
 export { RULES, type LintRule, type RuleInfo } from './rules.js';
 export * as lintRules from './rules.js';
 export { isValidImageReference } from './reference.js';
+export {
+  parseDockerignore,
+  createPatternMatcher,
+  cleanPath,
+  type PatternMatcher,
+} from './dockerignore.js';

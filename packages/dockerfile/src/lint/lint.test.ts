@@ -200,6 +200,48 @@ describe('each build check', () => {
     });
   });
 
+  it('CopyIgnoredFile, when the .dockerignore patterns are given', () => {
+    const dockerignore = ['Dockerfile', 'secrets/'];
+    expect(
+      check('FROM scratch\nCOPY Dockerfile .\nADD secrets/key /k\nCOPY src/ /src/\n', {
+        dockerignore,
+      }),
+    ).toEqual([
+      '2:1 CopyIgnoredFile: Attempting to Copy file "Dockerfile" that is excluded by .dockerignore',
+      '3:1 CopyIgnoredFile: Attempting to Add file "secrets/key" that is excluded by .dockerignore',
+    ]);
+    // Copies from another stage and URLs are not context files.
+    expect(
+      check(
+        'FROM scratch AS a\nFROM scratch\nCOPY --from=a Dockerfile .\nADD https://example.com/Dockerfile /\n',
+        {
+          dockerignore,
+        },
+      ),
+    ).toEqual([]);
+    // BuildKit skips the check when the file has exceptions.
+    expect(
+      check('FROM scratch\nCOPY ./Dockerfile .\n', { dockerignore: ['**', '!Dockerfile'] }),
+    ).toEqual([]);
+    expect(
+      check('# check=skip=CopyIgnoredFile\nFROM scratch\nCOPY Dockerfile .\n', { dockerignore }),
+    ).toEqual([]);
+    expect(lint('FROM scratch\nCOPY x .\n', { dockerignore: ['['] }).error).toEqual({
+      message: 'syntax error in pattern',
+    });
+  });
+
+  it('refuses URLs and git sources in COPY', () => {
+    expect(lint('FROM scratch\nCOPY https://example.com/x /x\n').error).toMatchObject({
+      message: "source can't be a URL for COPY",
+      line: 2,
+    });
+    expect(lint('FROM scratch\nCOPY git@github.com:moby/buildkit.git /src\n').error).toMatchObject({
+      message: "source can't be a git ref for COPY",
+      line: 2,
+    });
+  });
+
   it('knows every rule BuildKit defines, with its documentation link', () => {
     expect(RULES).toHaveLength(22);
     for (const rule of RULES) {

@@ -26,6 +26,7 @@ import { DEFAULT_LINT_CONFIG, Linter, parseLintConfig } from './linter.js';
 import type { LintConfig, LintWarning } from './linter.js';
 import * as R from './rules.js';
 import { isValidImageReference } from './reference.js';
+import { createPatternMatcher, type PatternMatcher } from './dockerignore.js';
 
 /** Options of {@link lint}. */
 export interface LintOptions {
@@ -51,6 +52,11 @@ export interface LintOptions {
    * InvalidBaseImagePlatform.
    */
   readonly imagePlatform?: (ref: string) => Platform | undefined;
+  /**
+   * The build context's `.dockerignore` patterns (see `parseDockerignore`); enables
+   * CopyIgnoredFile. BuildKit skips that check when the file has `!` exceptions.
+   */
+  readonly dockerignore?: readonly string[];
 }
 
 /** Where a lint run stopped, like BuildKit's `lint.BuildError`. */
@@ -269,6 +275,40 @@ function onbuildTriggers(base: Stage, stage: Stage): Command[] {
   return out;
 }
 
+const GIT_SOURCE = /^(?:git@|git:\/\/|ssh:\/\/|https?:\/\/[^#?]*\.git(?:[#?]|$))/;
+
+function isRemoteSource(src: string): boolean {
+  return src.startsWith('http://') || src.startsWith('https://') || GIT_SOURCE.test(src);
+}
+
+/**
+ * COPY/ADD sources from the context (BuildKit `dispatchCopy`): COPY refuses URLs, and
+ * CopyIgnoredFile reports a local source that `.dockerignore` excludes.
+ */
+function checkCopySources(
+  cmd: Extract<Command, { kind: 'copy' | 'add' }>,
+  ignore: PatternMatcher | undefined,
+  linter: Linter,
+): void {
+  if (cmd.kind === 'copy' && cmd.from !== undefined) return;
+  for (const src of cmd.sources) {
+    if (isRemoteSource(src)) {
+      if (cmd.kind === 'copy') {
+        throw new Error(
+          GIT_SOURCE.test(src)
+            ? "source can't be a git ref for COPY"
+            : "source can't be a URL for COPY",
+        );
+      }
+      continue;
+    }
+    if (ignore?.matchesOrParentMatches(src) === true) {
+      const message = R.CopyIgnoredFile.format(cmd.kind === 'add' ? 'Add' : 'Copy', src);
+      linter.run(R.CopyIgnoredFile, cmd.range, message, cmd.comments);
+    }
+  }
+}
+
 function dispatchStage(
   stage: Stage,
   triggers: readonly Command[],
@@ -278,6 +318,7 @@ function dispatchStage(
     escapeToken: EscapeToken;
     globalArgs: ReadonlyMap<string, string>;
     buildArgs: Readonly<Record<string, string>>;
+    ignore?: PatternMatcher;
   },
 ): void {
   const { linter, escapeToken } = ctx;
@@ -346,6 +387,10 @@ function dispatchStage(
           break;
         case 'expose':
           checkExpose(cmd, state, escapeToken, linter);
+          break;
+        case 'copy':
+        case 'add':
+          checkCopySources(cmd, ctx.ignore, linter);
           break;
         default:
           break;
@@ -536,6 +581,15 @@ function run(parsed: ParseResult, linter: Linter, options: LintOptions): LintErr
   } catch (err) {
     return errorOf(err);
   }
+  let ignore: PatternMatcher | undefined;
+  if (options.dockerignore !== undefined && options.dockerignore.length > 0) {
+    try {
+      const matcher = createPatternMatcher(options.dockerignore);
+      if (!matcher.exclusions) ignore = matcher;
+    } catch (err) {
+      return { message: (err as Error).message };
+    }
+  }
   const selected = new Set(
     (options.target === undefined ? graph.stages : graph.stagesFor()).map((s) => s.index),
   );
@@ -586,6 +640,7 @@ function run(parsed: ParseResult, linter: Linter, options: LintOptions): LintErr
         escapeToken,
         globalArgs,
         buildArgs,
+        ...(ignore === undefined ? {} : { ignore }),
       });
     }
   } catch (err) {
