@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { invalidArgument, isLabError, parseDigest, type Digest } from '@lab/oci';
-import type { ContentStore } from '../content/index.js';
+import type { ContentStore, ContentWriter } from '../content/index.js';
 import { readTar } from '../tar/index.js';
 import { archiveDirname, cleanArchivePath, resolveArchivePath } from './archive-path.js';
 import { decompressArchive } from './decompress.js';
@@ -78,6 +78,35 @@ function entryError(path: string, err: unknown): Error {
   });
 }
 
+const SPOOL_BATCH = 1024 * 1024;
+
+/**
+ * Copies a body into a content writer in batches of about 1 MiB, reading the next batch while
+ * the previous one is being written (one write in flight), so reading and writing overlap.
+ */
+async function spool(body: AsyncIterable<Buffer>, writer: ContentWriter): Promise<void> {
+  let inFlight: Promise<void> = Promise.resolve();
+  let batch: Buffer[] = [];
+  let batched = 0;
+  const flush = async (): Promise<void> => {
+    const data = batch.length === 1 ? (batch[0] as Buffer) : Buffer.concat(batch, batched);
+    batch = [];
+    batched = 0;
+    await inFlight;
+    inFlight = writer.write(data);
+  };
+  try {
+    for await (const chunk of body) {
+      batch.push(chunk);
+      batched += chunk.length;
+      if (batched >= SPOOL_BATCH) await flush();
+    }
+    if (batched > 0) await flush();
+  } finally {
+    await inFlight;
+  }
+}
+
 /** Reads an archive stream into a catalog, spooling large files into `store`. */
 export async function readArchive(
   store: ContentStore,
@@ -98,9 +127,16 @@ export async function readArchive(
       case 'dir':
         continue;
       case 'symlink':
-      case 'hardlink':
+      case 'hardlink': {
+        // GNU tar stores a file given twice as a hard link to itself: keep the file.
+        const self =
+          header.type === 'hardlink'
+            ? resolveArchivePath('', header.linkname, path)
+            : resolveArchivePath(archiveDirname(path), header.linkname, path);
+        if (self === path && entries.has(path)) continue;
         entries.set(path, { kind: header.type, path, target: header.linkname });
         continue;
+      }
       case 'file':
         break;
       default:
@@ -125,7 +161,7 @@ export async function readArchive(
     }
     const writer = await store.writer({ ref: `archive-${path}` });
     try {
-      for await (const chunk of entry.body) await writer.write(chunk);
+      await spool(entry.body, writer);
       const result = await writer.commit(
         header.size,
         claimed !== undefined && claimed.startsWith('sha256:') ? claimed : undefined,

@@ -32,7 +32,7 @@ export function defineLoad(
         input = ctx.stdin;
       } else {
         const file = resolve(ctx.cwd, options.input);
-        const stream = createReadStream(file);
+        const stream = createReadStream(file, { highWaterMark: 1024 * 1024 });
         await new Promise<void>((ok, fail) => {
           stream.once('open', () => {
             ok();
