@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, canonicalJsonBytes, encodeDocument } from './canonical-json.js';
 import { parseDescriptor } from './descriptor.js';
@@ -314,5 +315,32 @@ describe('wording of generic problems', () => {
         }),
       ).message,
     ).toBe('config.os: expected string, got null');
+  });
+});
+
+describe('canonicalJson properties', () => {
+  // JSON values without -0 (JSON has no negative zero; JSON.parse(-0) gives -0 but
+  // JSON.stringify writes 0, as Go does).
+  const json = fc.jsonValue().map((v) => JSON.parse(JSON.stringify(v)) as unknown);
+  const shuffleKeys = (v: unknown, seed: number): unknown => {
+    if (Array.isArray(v)) return v.map((x) => shuffleKeys(x, seed));
+    if (v === null || typeof v !== 'object') return v;
+    const entries = Object.entries(v as Record<string, unknown>);
+    entries.sort(
+      (a, b) =>
+        ((a[0].length * 31 + seed) % 7) - ((b[0].length * 31 + seed) % 7) ||
+        (seed % 2 === 0 ? 1 : -1),
+    );
+    return Object.fromEntries(entries.map(([k, x]) => [k, shuffleKeys(x, seed + 1)]));
+  };
+  it('is valid JSON meaning the same value, whatever the key order', () => {
+    fc.assert(
+      fc.property(json, fc.nat(), (value, seed) => {
+        const text = canonicalJson(value);
+        expect(JSON.parse(text)).toEqual(value);
+        expect(canonicalJson(shuffleKeys(value, seed))).toBe(text);
+        expect(canonicalJson(JSON.parse(text))).toBe(text);
+      }),
+    );
   });
 });
