@@ -72,6 +72,20 @@ describe.skipIf(missing !== undefined)('reading archives made by skopeo', () => 
     expect(images[0]?.names).toEqual(['docker.io/library/busybox:latest']);
   });
 
+  it('reads an archive where GNU tar stored a file twice (the second time as a hard link to itself)', async () => {
+    const s = await freshStore();
+    const dir = join(tmp, 'twice');
+    execFileSync('mkdir', ['-p', dir]);
+    execFileSync('tar', ['-xf', tools.dockerArchive, '-C', dir]);
+    const twice = join(tmp, 'twice.tar');
+    execFileSync('sh', ['-c', `cd ${dir} && tar -cf ${twice} manifest.json * manifest.json`]);
+    expect(execFileSync('tar', ['-tvf', twice]).toString()).toMatch(
+      /manifest\.json link to manifest\.json/,
+    );
+    const images = await resolveDockerArchive(s, await readArchive(s, createReadStream(twice)));
+    expect(images[0]?.names).toEqual(['docker.io/library/busybox:latest']);
+  });
+
   it('resolves a zstd-compressed archive', async () => {
     const s = await freshStore();
     const zst = join(tmp, 'oci.tar.zst');
