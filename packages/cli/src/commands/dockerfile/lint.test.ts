@@ -181,6 +181,29 @@ describe('lab dockerfile lint', () => {
     }
   });
 
+  it('uses the .dockerignore of the context for CopyIgnoredFile', async () => {
+    const ctxDir = mkdtempSync(path.join(os.tmpdir(), 'lab-lint-ctx-'));
+    try {
+      writeFileSync(path.join(ctxDir, '.dockerignore'), '# local only\n*.env\n');
+      writeFileSync(path.join(ctxDir, 'Dockerfile'), 'FROM scratch\nCOPY prod.env /etc/app.env\n');
+      const res = await lab(['dockerfile', 'lint', path.join(ctxDir, 'Dockerfile')]);
+      expect(res.code).toBe(1);
+      expect(res.stdout).toBe(
+        `${path.join(ctxDir, 'Dockerfile')}:2:1 CopyIgnoredFile: Attempting to Copy file "prod.env" that is excluded by .dockerignore\n`,
+      );
+      // <Dockerfile>.dockerignore next to the Dockerfile wins over the context's file.
+      writeFileSync(path.join(ctxDir, 'Dockerfile.dockerignore'), 'other\n');
+      const own = await lab(['dockerfile', 'lint', path.join(ctxDir, 'Dockerfile')]);
+      expect(own).toEqual({ code: 0, stdout: '', stderr: '' });
+      // Standard input has no context unless one is given.
+      const text = 'FROM scratch\nCOPY prod.env /x\n';
+      expect((await lab(['dockerfile', 'lint', '-'], text)).code).toBe(0);
+      expect((await lab(['dockerfile', 'lint', '--context', ctxDir, '-'], text)).code).toBe(1);
+    } finally {
+      rmSync(ctxDir, { recursive: true, force: true });
+    }
+  });
+
   it('reports a missing file as not found', async () => {
     const res = await lab(['dockerfile', 'lint', 'nope/Dockerfile']);
     expect(res.code).toBe(125);

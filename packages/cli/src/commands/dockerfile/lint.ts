@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from '@commander-js/extra-typings';
-import { lint, type LintOptions, type LintResult } from '@lab/dockerfile';
+import { lint, parseDockerignore, type LintOptions, type LintResult } from '@lab/dockerfile';
 import { openImageStore } from '@lab/layers';
 import { isLabError } from '@lab/oci';
 import type { CliContext, GlobalOptions } from '../../context.js';
@@ -66,6 +67,35 @@ async function localImages(
   return images;
 }
 
+async function readIfExists(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * The `.dockerignore` patterns BuildKit would use: `<Dockerfile>.dockerignore` next to the
+ * Dockerfile, else `.dockerignore` at the context root; undefined when neither exists.
+ */
+async function dockerignoreFor(
+  dockerfile: string | undefined,
+  context: string | undefined,
+): Promise<string[] | undefined> {
+  const candidates = [
+    ...(dockerfile === undefined ? [] : [`${dockerfile}.dockerignore`]),
+    ...(context === undefined ? [] : [path.join(context, '.dockerignore')]),
+  ];
+  for (const candidate of candidates) {
+    const text = await readIfExists(candidate);
+    if (text !== undefined) return parseDockerignore(text);
+  }
+  return undefined;
+}
+
 function exitCode(result: LintResult): number {
   const { error } = result;
   // `# check=error=true` turns the warnings into a failure: still "a check fired" (exit 1).
@@ -108,16 +138,29 @@ export function registerLint(group: Command, ctx: CliContext, globals: () => Glo
     )
     .option('--target <stage>', 'check only the stages this target needs')
     .option(
+      '--context <dir>',
+      "build context whose .dockerignore CopyIgnoredFile uses (default: the Dockerfile's directory)",
+    )
+    .option(
       '--check <config>',
       'check configuration overriding the # check= directive, e.g. "skip=JSONArgsRecommended"',
     )
     .action(async (file, options) => {
       const { name, text } = await readDockerfile(file, ctx);
-      const lintOptions: LintOptions = {
+      let lintOptions: LintOptions = {
         buildArgs: options.buildArg,
         ...(options.target === undefined ? {} : { target: options.target }),
         ...(options.check === undefined ? {} : { check: options.check }),
       };
+      const dockerfilePath = file === '-' ? undefined : path.resolve(ctx.cwd, file);
+      const context =
+        options.context !== undefined
+          ? path.resolve(ctx.cwd, options.context)
+          : dockerfilePath === undefined
+            ? undefined
+            : path.dirname(dockerfilePath);
+      const dockerignore = await dockerignoreFor(dockerfilePath, context);
+      if (dockerignore !== undefined) lintOptions = { ...lintOptions, dockerignore };
       const images = await localImages(text, lintOptions, globals().root);
       const result = lint(text, {
         ...lintOptions,
