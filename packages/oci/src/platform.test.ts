@@ -4,6 +4,7 @@ import { isInvalidArgument } from './errors.js';
 import {
   compatiblePlatforms,
   formatPlatform,
+  formatPlatformAll,
   hostPlatform,
   normalizeArch,
   normalizePlatform,
@@ -95,18 +96,30 @@ describe('parsePlatform / formatPlatform', () => {
   ])('%s → %s', (spec, formatted) => {
     expect(formatPlatform(parsePlatform(spec, amd64))).toBe(formatted);
   });
-  it.each(['', 'linux/', 'linux/amd64/v1/extra', 'nonsense', 'linux/amd 64'])(
-    'refuses %j',
-    (spec) => {
-      try {
-        parsePlatform(spec, amd64);
-        expect.unreachable();
-      } catch (err) {
-        expect(isInvalidArgument(err)).toBe(true);
-        expect((err as Error).message).toContain('expected os/arch[/variant]');
-      }
-    },
-  );
+  it('keeps an OS version given in parentheses', () => {
+    const p = parsePlatform('windows(10.0.17763)/amd64', amd64);
+    expect(p).toEqual({ os: 'windows', architecture: 'amd64', 'os.version': '10.0.17763' });
+    expect(formatPlatformAll(p)).toBe('windows(10.0.17763)/amd64');
+    expect(formatPlatform(p)).toBe('windows/amd64');
+    expect(parsePlatform('windows(10.0.20348)', amd64)['os.version']).toBe('10.0.20348');
+  });
+  it.each([
+    '',
+    'linux/',
+    'linux/amd64/v1/extra',
+    'nonsense',
+    'linux/amd 64',
+    'linux(1/amd64',
+    'arm64(1)',
+  ])('refuses %j', (spec) => {
+    try {
+      parsePlatform(spec, amd64);
+      expect.unreachable();
+    } catch (err) {
+      expect(isInvalidArgument(err)).toBe(true);
+      expect((err as Error).message).toContain('expected os/arch[/variant]');
+    }
+  });
 });
 
 describe('matching', () => {

@@ -54,6 +54,7 @@ const KNOWN_ARCH = new Set([
 ]);
 
 const COMPONENT = /^[A-Za-z0-9_-]+$/;
+const OS_WITH_VERSION = /^([A-Za-z0-9_-]+)\(([A-Za-z0-9_.-]*)\)$/;
 
 /** Normalises an OS name: lower case, `macos` → `darwin`. */
 export function normalizeOs(os: string): string {
@@ -167,28 +168,45 @@ export function parsePlatform(specifier: string, host: HostInfo = {}): Platform 
   };
   const parts = specifier.split('/');
   if (parts.length > 3) fail('too many components');
+  // containerd 2 accepts an OS version in parentheses: windows(10.0.17763)/amd64
+  const osMatch = OS_WITH_VERSION.exec(parts[0]!);
+  const osVersion = osMatch?.[2];
+  if (osMatch !== null) parts[0] = osMatch[1]!;
   for (const part of parts) if (!COMPONENT.test(part)) fail(`"${part}" is not a valid component`);
+  const withVersion = (p: Platform): Platform =>
+    osVersion === undefined || osVersion === '' ? p : { ...p, 'os.version': osVersion };
   const defaults = hostPlatform(host);
   if (parts.length === 1) {
     const only = parts[0]!;
     if (KNOWN_OS.has(normalizeOs(only))) {
-      return normalizePlatform({
-        os: only,
-        architecture: defaults.architecture,
-        ...(defaults.variant === undefined ? {} : { variant: defaults.variant }),
-      });
+      return withVersion(
+        normalizePlatform({
+          os: only,
+          architecture: defaults.architecture,
+          ...(defaults.variant === undefined ? {} : { variant: defaults.variant }),
+        }),
+      );
     }
     const arch = normalizeArch(only);
-    if (KNOWN_ARCH.has(arch.architecture)) {
+    if (osVersion === undefined && KNOWN_ARCH.has(arch.architecture)) {
       return normalizePlatform({ os: defaults.os, architecture: only });
     }
     fail('unknown operating system or architecture');
   }
   const [os, architecture, variant] = parts as [string, string, string | undefined];
-  return normalizePlatform({ os, architecture, ...(variant === undefined ? {} : { variant }) });
+  return withVersion(
+    normalizePlatform({ os, architecture, ...(variant === undefined ? {} : { variant }) }),
+  );
 }
 
-/** Formats a platform as `os/arch[/variant]` (the docker `--platform` form). */
+/** Formats a platform as `os[(os.version)]/arch[/variant]`, keeping the OS version. */
+export function formatPlatformAll(platform: Platform): string {
+  const osVersion = platform['os.version'] ?? '';
+  const os = osVersion === '' ? platform.os : `${platform.os}(${osVersion})`;
+  return formatPlatform({ ...platform, os });
+}
+
+/** Formats a platform as `os/arch[/variant]` (the docker `--platform` form; no OS version). */
 export function formatPlatform(platform: Platform): string {
   const variant = platform.variant ?? '';
   return variant === ''
