@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   busybox-static   # the offline base image
   runc             # an OCI runtime for lab's --runtime and as a test oracle
+  conmon tini      # conmon: keeper of runc containers (exit status); tini-static: --init
   skopeo umoci     # OCI image tools: interop oracles
   podman buildah   # reference engines: interop oracles and benchmarks
   docker.io        # dockerd: the build oracle

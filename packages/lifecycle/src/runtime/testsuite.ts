@@ -56,6 +56,9 @@ const IMAGE: ImageConfig = {
   },
 };
 
+/** A static init for `--init` (Debian's `tini` package). */
+const TINI = '/usr/bin/tini-static';
+
 /** docker's default capability set as /proc/<pid>/status prints it. */
 export const DOCKER_DEFAULT_CAPEFF = '00000000a80425fb';
 
@@ -429,6 +432,19 @@ export function describeRuntime(name: string, options: RuntimeSuiteOptions): voi
       expect(existsSync(join(stateRoot, id))).toBe(false);
       expect(existsSync(`/sys/fs/cgroup/memory/lab/${id}`)).toBe(false);
       await expect(runtime.state(id)).rejects.toSatisfy(isNotFound);
+    });
+
+    it.skipIf(!existsSync(TINI))('runs --init as PID 1 in front of the process', async () => {
+      const c = await runToEnd(
+        ['sh', '-c', 'echo init=$(cat /proc/1/cmdline | tr "\\0" " "); echo me=$$; exit 4'],
+        {
+          init: TINI,
+        },
+      );
+      const v = lines(c.out());
+      expect(v.get('init')).toMatch(/^\/sbin\/docker-init -- /);
+      expect(v.get('me')).not.toBe('1');
+      expect(c.exitCode).toBe(4);
     });
 
     it('refuses a second container with the same id', async () => {

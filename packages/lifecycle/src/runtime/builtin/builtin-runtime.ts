@@ -115,6 +115,18 @@ async function kernelPathKind(rootfs: string, path: string): Promise<'dir' | 'fi
   }
 }
 
+/** The spec's bind mounts, as host sources by container destination. */
+function bindsOf(
+  spec: RuntimeSpec | undefined,
+  bundle: string,
+): { source: string; destination: string }[] {
+  return (spec?.mounts ?? [])
+    .filter(
+      (m) => m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind'),
+    )
+    .map((m) => ({ destination: m.destination, source: resolve(bundle, m.source ?? '') }));
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function isStaticElf(file: string): Promise<boolean> {
@@ -401,7 +413,7 @@ export function createBuiltinRuntime(options: BuiltinRuntimeOptions): Runtime {
           { cause: err },
         );
       }
-      const program = await resolveProgram(rootfs, proc);
+      const program = await resolveProgram(rootfs, proc, bindsOf(spec, bundle));
       const dir = await claimContainerDir(root, id);
       const cgroupsPath = spec.linux?.cgroupsPath ?? `/lab/${id}`;
       let cgroup: Cgroup | undefined;
@@ -663,9 +675,9 @@ export function createBuiltinRuntime(options: BuiltinRuntimeOptions): Runtime {
       if (proc.terminal === true)
         throw invalidArgument('exec with a terminal is not supported by the builtin runtime');
       const cgroup = await cgroupOf(record.cgroupsPath);
-      const program = await resolveProgram(record.rootfs, proc);
-      const prefix = await hostPrivilegePrefix(tools, proc);
       const spec = await readBundle(record.bundle).catch(() => undefined);
+      const program = await resolveProgram(record.rootfs, proc, bindsOf(spec, record.bundle));
+      const prefix = await hostPrivilegePrefix(tools, proc);
       const nsFlags = ['-t', String(record.pid), '-m', '-p'];
       for (const ns of spec?.linux?.namespaces ?? []) {
         if (ns.type === 'uts') nsFlags.push('-u');

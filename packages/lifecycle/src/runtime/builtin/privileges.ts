@@ -119,7 +119,23 @@ export function finalSetprivArgs(process: Process): string[] {
  * Resolves `args[0]` as the container would (PATH from the process env), with symlinks kept
  * inside the rootfs; returns the absolute container path. runc fails `create` the same way.
  */
-export async function resolveProgram(rootfs: string, process: Process): Promise<string> {
+export async function resolveProgram(
+  rootfs: string,
+  process: Process,
+  binds: readonly { source: string; destination: string }[] = [],
+): Promise<string> {
+  // a bind mount (such as --init's /sbin/docker-init) provides files the rootfs lacks
+  const hostPath = async (candidate: string): Promise<string> => {
+    const bind = binds
+      .filter(
+        (b) =>
+          candidate === b.destination ||
+          candidate.startsWith(`${b.destination.replace(/\/$/, '')}/`),
+      )
+      .sort((a, b) => b.destination.length - a.destination.length)[0];
+    if (bind === undefined) return secureJoin(rootfs, candidate);
+    return bind.source + candidate.slice(bind.destination.replace(/\/$/, '').length);
+  };
   const name = process.args?.[0];
   if (name === undefined || name === '') {
     throw invalidArgument('process.args is empty: the container has no command to run');
@@ -135,7 +151,7 @@ export async function resolveProgram(rootfs: string, process: Process): Promise<
   }
   for (const candidate of candidates) {
     try {
-      const st = await stat(await secureJoin(rootfs, candidate));
+      const st = await stat(await hostPath(candidate));
       if (st.isFile() && (st.mode & 0o111) !== 0) return candidate;
     } catch {
       // try the next
