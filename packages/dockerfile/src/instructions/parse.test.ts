@@ -479,3 +479,17 @@ describe("BuildKit's instruction unit cases", () => {
     expect(err('RUN x\nFROM a\n').buildkitMessage).toBe('no build stage in current context');
   });
 });
+
+describe('parse-time checks', () => {
+  it('returns the checks BuildKit runs while parsing, honouring # check=', () => {
+    const text = 'FROM alpine as Build\nMAINTAINER me\n';
+    expect(parsed(text).warnings.map((w) => [w.rule, w.line])).toEqual([
+      ['StageNameCasing', 1],
+      ['FromAsCasing', 1],
+      ['MaintainerDeprecated', 2],
+    ]);
+    expect(
+      parsed(`# check=skip=FromAsCasing,StageNameCasing\n${text}`).warnings.map((w) => w.rule),
+    ).toEqual(['MaintainerDeprecated']);
+  });
+});

@@ -7,7 +7,7 @@
 import type { InstructionNode, ParseResult } from '../ast.js';
 import { goQuote } from '../shell/go-text.js';
 import { chompHeredocContent, parseHeredocWord, type HeredocOpener } from '../parser/heredoc.js';
-import type { Linter } from '../lint/linter.js';
+import { DEFAULT_LINT_CONFIG, Linter, parseLintConfig, type LintConfig } from '../lint/linter.js';
 import {
   FromAsCasing,
   InvalidDefinitionDescription,
@@ -454,6 +454,15 @@ function parseAdd(req: Request): AddInstruction {
   };
 }
 
+/** The configuration of a `# check=` directive value; the default when it is malformed. */
+function directiveConfig(value: string | undefined): LintConfig {
+  try {
+    return parseLintConfig((value ?? '').split(' ')[0] ?? '');
+  } catch {
+    return DEFAULT_LINT_CONFIG;
+  }
+}
+
 /** Options of {@link parseInstruction} and {@link parseInstructions}. */
 export interface ParseInstructionsOptions {
   /** Receives the checks BuildKit runs while parsing (StageNameCasing, FromAsCasing…). */
@@ -592,9 +601,15 @@ export function parseInstruction(
  * invalid instruction.
  */
 export function parseInstructions(
-  parsed: Pick<ParseResult, 'instructions'>,
+  parsed: Pick<ParseResult, 'instructions'> & Partial<Pick<ParseResult, 'directives'>>,
   options: ParseInstructionsOptions = {},
 ): ParsedDockerfile {
+  let linter = options.linter;
+  if (linter === undefined) {
+    linter = new Linter(directiveConfig(parsed.directives?.check?.value));
+    linter.ignoreDirectiveComments(parsed);
+  }
+  options = { ...options, linter };
   const metaArgs: ArgInstruction[] = [];
   const stages: { from: FromInstruction; commands: Command[] }[] = [];
   for (const node of parsed.instructions) {
@@ -615,6 +630,7 @@ export function parseInstructions(
   }
   return {
     metaArgs,
+    warnings: [...linter.warnings],
     stages: stages.map((s, index): Stage => {
       const desc = description(s.from.comments, s.from.name);
       return {

@@ -5,6 +5,7 @@
  * {@link expandInstruction} applies BuildKit's per-instruction variable expansion.
  */
 import type { InstructionNode, SourceRange } from '../ast.js';
+import type { LintWarning } from '../lint/linter.js';
 
 /** What every instruction carries. */
 export interface InstructionBase {
@@ -259,4 +260,10 @@ export interface ParsedDockerfile {
   /** ARG instructions before the first FROM (global scope). */
   readonly metaArgs: readonly ArgInstruction[];
   readonly stages: readonly Stage[];
+  /**
+   * The checks BuildKit runs while parsing instructions (StageNameCasing, FromAsCasing,
+   * MaintainerDeprecated, InvalidDefinitionDescription), as the file's `# check=` allows.
+   * `lint` runs every check.
+   */
+  readonly warnings: readonly LintWarning[];
 }

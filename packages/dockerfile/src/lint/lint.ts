@@ -446,20 +446,8 @@ export function lint(input: string | ParseResult, options: LintOptions = {}): Li
   }
 }
 
-const DIRECTIVE_COMMENT = /^\s*(?:syntax|escape|check)\s*=/i;
-
 function run(parsed: ParseResult, linter: Linter, options: LintOptions): LintError | undefined {
-  const firstNode = parsed.instructions[0];
-  if (firstNode !== undefined && parsed.directives.all.length > 0) {
-    let count = 0;
-    while (
-      count < parsed.directives.all.length &&
-      DIRECTIVE_COMMENT.test(firstNode.prevComments[count] ?? '')
-    ) {
-      count++;
-    }
-    linter.setPrologue(firstNode.prevComments, count);
-  }
+  linter.ignoreDirectiveComments(parsed);
   for (const w of parsed.warnings) {
     if (w.code === 'empty-continuation-line') {
       linter.run(R.NoEmptyContinuation, w.range, R.NoEmptyContinuation.format());

@@ -84,6 +84,7 @@ export function parseLintConfig(value: string): LintConfig {
 }
 
 const CHECK_COMMENT = /^\s*check\s*=\s*(\S.*)$/i;
+const DIRECTIVE_COMMENT = /^\s*(?:syntax|escape|check)\s*=/i;
 
 /**
  * The configuration a `# check=…` comment among `comments` adds (BuildKit
@@ -144,12 +145,21 @@ export class Linter {
   constructor(readonly config: LintConfig = DEFAULT_LINT_CONFIG) {}
 
   /**
-   * Marks the first `count` entries of `comments` (the first instruction's comments) as the
-   * parser-directive prologue: a `# check=` directive configures the whole file and is not
-   * also read as that instruction's own `# check=` comment.
+   * Marks the parser directives at the top of the file (`# check=…`, `# syntax=…`), which
+   * BuildKit's parser also records as the first instruction's comments, so that a `# check=`
+   * directive configures the whole file and is not read again as that instruction's own
+   * `# check=` comment.
    */
-  setPrologue(comments: readonly string[], count: number): void {
-    this.prologue = { comments, count };
+  ignoreDirectiveComments(parsed: {
+    readonly instructions: readonly { readonly prevComments: readonly string[] }[];
+    readonly directives?: { readonly all: readonly unknown[] };
+  }): void {
+    const first = parsed.instructions[0];
+    const directives = parsed.directives?.all.length ?? 0;
+    if (first === undefined || directives === 0) return;
+    let count = 0;
+    while (count < directives && DIRECTIVE_COMMENT.test(first.prevComments[count] ?? '')) count++;
+    this.prologue = { comments: first.prevComments, count };
   }
 
   /**
