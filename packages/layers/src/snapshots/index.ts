@@ -20,3 +20,5 @@ export type { UnmountOptions } from './mount.js';
 export { unpackImageLayers } from './unpack.js';
 export type { LayerApplier, UnpackLayer, UnpackOptions, UnpackedLayer } from './unpack.js';
 export { diskUsage } from './usage.js';
+export { sweepSnapshots } from './sweep.js';
+export type { SweepOptions } from './sweep.js';
