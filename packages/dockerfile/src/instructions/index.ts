@@ -40,3 +40,4 @@ export {
   type StageEnvironment,
 } from './environment.js';
 export { parsePlatformSpecifier } from './platform.js';
+export { parseSignal } from './signal.js';

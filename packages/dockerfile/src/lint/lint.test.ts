@@ -231,6 +231,28 @@ describe('each build check', () => {
     });
   });
 
+  it('rejects what BuildKit rejects while dispatching', () => {
+    const error = (text: string): unknown => lint(`FROM scratch\n${text}\n`).error;
+    expect(error('STOPSIGNAL SIGNOPE')).toMatchObject({
+      message: 'Invalid signal: SIGNOPE',
+      line: 2,
+    });
+    expect(error('STOPSIGNAL 0')).toMatchObject({ message: 'Invalid signal: 0' });
+    expect(error('STOPSIGNAL sigrtmin+3')).toBeUndefined();
+    expect(error('COPY --chmod=17777 a /b')).toMatchObject({
+      message:
+        "invalid chmod parameter: '17777'. it should be octal string and between 0 and 07777",
+    });
+    expect(error('COPY --chmod=u=rwX,go=rX a /b')).toBeUndefined();
+    expect(error('ADD --checksum=sha256:abc a b /c/')).toMatchObject({
+      message: "checksum can't be specified for multiple sources",
+    });
+    expect(error('ADD --checksum=sha256:abc a /c')).toMatchObject({
+      message: "checksum can't be specified for non-HTTP(S) sources",
+    });
+    expect(error('ADD --checksum=sha256:abc https://example.com/a /c')).toBeUndefined();
+  });
+
   it('refuses URLs and git sources in COPY', () => {
     expect(lint('FROM scratch\nCOPY https://example.com/x /x\n').error).toMatchObject({
       message: "source can't be a URL for COPY",

@@ -10,6 +10,7 @@ import { findDirective } from '../parser/directives.js';
 import { processWordWithMatches, processWords } from '../shell/lex.js';
 import { defaultArgs, evaluateMetaArgs, formatPlatform } from '../instructions/args.js';
 import { parsePlatformSpecifier } from '../instructions/platform.js';
+import { parseSignal } from '../instructions/signal.js';
 import type { Platform } from '../instructions/args.js';
 import {
   applyCommand,
@@ -290,6 +291,19 @@ function checkCopySources(
   ignore: PatternMatcher | undefined,
   linter: Linter,
 ): void {
+  if (cmd.chmod !== undefined && /^[0-7]+$/.test(cmd.chmod) && parseInt(cmd.chmod, 8) > 0o7777) {
+    throw new Error(
+      `invalid chmod parameter: '${cmd.chmod}'. it should be octal string and between 0 and 07777`,
+    );
+  }
+  if (cmd.kind === 'add' && cmd.checksum !== undefined) {
+    if (cmd.sources.length !== 1) {
+      throw new Error("checksum can't be specified for multiple sources");
+    }
+    if (!isRemoteSource(cmd.sources[0]!)) {
+      throw new Error("checksum can't be specified for non-HTTP(S) sources");
+    }
+  }
   if (cmd.kind === 'copy' && cmd.from !== undefined) return;
   for (const src of cmd.sources) {
     if (isRemoteSource(src)) {
@@ -391,6 +405,9 @@ function dispatchStage(
         case 'copy':
         case 'add':
           checkCopySources(cmd, ctx.ignore, linter);
+          break;
+        case 'stopsignal':
+          parseSignal(cmd.signal);
           break;
         default:
           break;
