@@ -15,6 +15,7 @@ import { DEFAULT_CAPABILITIES, isFailedPrecondition, isNotFound } from '@lab/oci
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunOptions } from '../bundle/create-spec.js';
 import { createSpec } from '../bundle/create-spec.js';
+import { writeEtcFiles } from '../bundle/etc-files.js';
 import { writeBundle } from '../bundle/write-bundle.js';
 import { capMask } from './builtin/capabilities.js';
 import type { Runtime } from './runtime.js';
@@ -445,6 +446,45 @@ export function describeRuntime(name: string, options: RuntimeSuiteOptions): voi
       expect(v.get('init')).toMatch(/^\/sbin\/docker-init -- /);
       expect(v.get('me')).not.toBe('1');
       expect(c.exitCode).toBe(4);
+    });
+
+    it('mounts binds (read-only too), tmpfs and the etc files', async () => {
+      const data = join(tmp, `data dir ${counter}`);
+      await mkdir(data);
+      await writeFile(join(data, 'hello'), 'from the host\n');
+      const etc = await writeEtcFiles(join(tmp, `etc-${counter}`), {
+        hostname: 'web',
+        hosts: [{ address: '10.1.2.3', names: ['db'] }],
+        resolv: { nameservers: ['10.0.0.53'] },
+      });
+      const c = await runToEnd(
+        [
+          'sh',
+          '-c',
+          [
+            'echo hello=$(cat "/data dir/hello")',
+            '(touch "/data dir/x") 2>/dev/null && echo bind=rw || echo bind=ro',
+            'touch /scratch/y && echo tmpfs=$(grep " /scratch " /proc/mounts | cut -d" " -f3)',
+            'echo etchostname=$(cat /etc/hostname)',
+            'echo db=$(grep db /etc/hosts | cut -f1)',
+            'echo ns=$(grep nameserver /etc/resolv.conf | cut -d" " -f2)',
+          ].join('; '),
+        ],
+        {
+          binds: [{ source: data, destination: '/data dir', readonly: true }],
+          tmpfs: [{ destination: '/scratch', options: ['size=1m'] }],
+          etcFiles: etc,
+        },
+      );
+      const v = lines(c.out());
+      expect(v.get('hello')).toBe('from the host');
+      expect(v.get('bind')).toBe('ro');
+      expect(existsSync(join(data, 'x'))).toBe(false);
+      expect(v.get('tmpfs')).toBe('tmpfs');
+      expect(existsSync(join(rootfs, 'scratch', 'y'))).toBe(false);
+      expect(v.get('etchostname')).toBe('web');
+      expect(v.get('db')).toBe('10.1.2.3');
+      expect(v.get('ns')).toBe('10.0.0.53');
     });
 
     it('refuses a second container with the same id', async () => {
