@@ -33,7 +33,7 @@ it('removes unreferenced committed snapshots, children first, keeping ancestors,
   await commitChain(['z'], 'y');
 
   expect(await sweepSnapshots(sn, new Set(['c']), { dryRun: true })).toEqual(['e', 'z', 'lonely']);
-  expect((await readdir(path.join(sn.root, 'snapshots'))).length).toBe(12);
+  expect(await readdir(path.join(sn.root, 'snapshots'))).toHaveLength(11);
 
   expect(await sweepSnapshots(sn, new Set(['c', 'not-there']))).toEqual(['e', 'z', 'lonely']);
   const left: string[] = [];
