@@ -3,6 +3,7 @@
  * decompression (fzstd, pure JS; Node 20's zlib has no zstd). Corrupt input fails with
  * invalid-argument saying which codec rejected it.
  */
+import * as fs from 'node:fs';
 import { Readable, type Transform } from 'node:stream';
 import { createGunzip, createGzip } from 'node:zlib';
 import { Decompress as ZstdDecompress } from 'fzstd';
@@ -128,14 +129,27 @@ export interface DecompressedStream {
   compression: Promise<Compression>;
 }
 
-/** The uncompressed bytes of a blob that may be gzip, zstd or plain, detected by magic. */
+/**
+ * The uncompressed bytes of a blob that may be gzip, zstd or plain, detected by magic. A sync
+ * iterable source (e.g. {@link readFileChunks}) is read without thread-pool round trips.
+ */
 export function decompressedStream(
-  source: Readable | AsyncIterable<Uint8Array>,
+  source: Readable | AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
 ): DecompressedStream {
   let detected!: (c: Compression) => void;
   const compression = new Promise<Compression>((r) => (detected = r));
   async function* run(): AsyncGenerator<Buffer> {
-    const it = source[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
+    let it: AsyncIterator<Uint8Array>;
+    if (Symbol.asyncIterator in source) {
+      it = source[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
+    } else {
+      const sync = source[Symbol.iterator]();
+      it = {
+        next: () => Promise.resolve(sync.next()),
+        return: (v?: unknown) =>
+          Promise.resolve(sync.return?.(v) ?? { done: true, value: undefined }),
+      };
+    }
     const head: Uint8Array[] = [];
     let have = 0;
     while (have < MAGIC_LENGTH) {
@@ -160,4 +174,22 @@ export function compressionOfMediaType(mediaType: string): Compression {
   if (mediaType.endsWith('+gzip') || mediaType.endsWith('.gzip')) return 'gzip';
   if (mediaType.endsWith('+zstd')) return 'zstd';
   return 'none';
+}
+
+/**
+ * A file's bytes in large chunks read synchronously (no thread-pool round trip per chunk, as
+ * tar(1) reads); for blobs on local disk, where a read is a page-cache copy.
+ */
+export function* readFileChunks(filePath: string, chunkSize = 4 << 20): Generator<Buffer> {
+  const fd = fs.openSync(filePath, 'r');
+  try {
+    for (;;) {
+      const buf = Buffer.allocUnsafe(chunkSize);
+      const n = fs.readSync(fd, buf, 0, chunkSize, null);
+      if (n === 0) return;
+      yield n < chunkSize ? buf.subarray(0, n) : buf;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
 }

@@ -4,6 +4,7 @@ export {
   decompressedStream,
   detectCompression,
   MAGIC_LENGTH,
+  readFileChunks,
   type CompressOptions,
   type Compression,
   type DecompressedStream,

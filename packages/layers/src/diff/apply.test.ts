@@ -121,6 +121,15 @@ describe('applyLayer matches GNU tar -x', () => {
     }
   });
 
+  it('applies from a blob file path (read synchronously in large chunks)', async () => {
+    const file = path.join(tmp, 'layer.tar.gz');
+    fs.writeFileSync(file, gzipSync(layer));
+    const dir = fresh('from-path');
+    const result = await applyLayer(file, dir);
+    expect(result).toMatchObject({ diffID: sha256(layer), compression: 'gzip', size: layer.length });
+    expect(describeTree(dir)).toEqual(describeTree(tree));
+  });
+
   it('rejects a layer whose DiffID is not the expected one, naming both', async () => {
     const err = await applyLayer(chunks(layer), fresh('wrong-diffid'), {
       expectedDiffID: `sha256:${'0'.repeat(64)}`,

@@ -4,8 +4,6 @@
  * clamped to SOURCE_DATE_EPOCH), no atime/ctime, whiteouts with time 0, PAX where ustar cannot
  * say it, gzip with a fixed level and header. The same tree gives the same DiffID and digest.
  */
-import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Transform, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -15,6 +13,7 @@ import { TarWriter, type TarHeaderInput } from '../tar/index.js';
 import { WHITEOUT_OPAQUE, WHITEOUT_PREFIX } from './apply.js';
 import { diffTrees, overlayChanges, type ChangeSet } from './changes.js';
 import type { FileInfo } from './scan-tree.js';
+import { StreamDigest } from './stream-digest.js';
 
 /** Where the changes come from. */
 export type LayerSource =
@@ -45,12 +44,11 @@ export interface CreatedLayer {
   entries: number;
 }
 
-class HashingStream extends Transform {
-  readonly hash = createHash('sha256');
-  size = 0;
+/** Passes bytes through while a {@link StreamDigest} (a worker thread for big streams) hashes them. */
+class DigestTap extends Transform {
+  readonly digest = new StreamDigest();
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.hash.update(chunk);
-    this.size += chunk.length;
+    this.digest.update(chunk);
     done(null, chunk);
   }
 }
@@ -61,29 +59,6 @@ function major(rdev: number): number {
 
 function minor(rdev: number): number {
   return Number((BigInt(rdev) & 0xffn) | ((BigInt(rdev) >> 12n) & ~0xffn));
-}
-
-const SMALL_FILE = 1 << 20;
-
-async function* readChunks(abs: string, size: number): AsyncGenerator<Buffer> {
-  const fd = await fs.promises.open(abs, 'r');
-  try {
-    let left = size;
-    while (left > 0) {
-      const buf = Buffer.allocUnsafe(Math.min(left, SMALL_FILE));
-      const { bytesRead } = await fd.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) break; // the writer reports the short body
-      left -= bytesRead;
-      yield buf.subarray(0, bytesRead);
-    }
-    if (left === 0) {
-      const probe = Buffer.allocUnsafe(1);
-      const { bytesRead } = await fd.read(probe, 0, 1, null);
-      if (bytesRead > 0) yield probe; // grown since scanned: let the writer report it
-    }
-  } finally {
-    await fd.close();
-  }
 }
 
 /** Writes the entries of a changeset into `writer`; returns how many. */
@@ -139,12 +114,7 @@ export async function writeChanges(
       await writer.addEntry({ ...h, size: 0 });
       return;
     }
-    const abs = path.join(upper.root, info.path);
-    if (info.size <= SMALL_FILE) {
-      await writer.addEntry(h, fs.readFileSync(abs));
-    } else {
-      await writer.addEntry(h, readChunks(abs, info.size));
-    }
+    await writer.addFileEntry({ ...h, size: info.size }, path.join(upper.root, info.path));
   };
 
   const emitParents = async (p: string): Promise<void> => {
@@ -208,8 +178,8 @@ export async function writeLayer(
 ): Promise<CreatedLayer> {
   const compression = options.compression ?? 'gzip';
   const writer = new TarWriter();
-  const uncompressed = new HashingStream();
-  const compressed = new HashingStream();
+  const uncompressed = new DigestTap();
+  const compressed = compression === 'gzip' ? new DigestTap() : uncompressed;
   const stages =
     compression === 'gzip'
       ? pipeline(
@@ -222,7 +192,8 @@ export async function writeLayer(
           compressed,
           output,
         )
-      : pipeline(writer.readable, uncompressed, compressed, output);
+      : pipeline(writer.readable, uncompressed, output);
+  stages.catch(() => undefined); // observed below; this only keeps an early failure from being "unhandled"
   let entries: number;
   try {
     entries = await writeChanges(set, writer, {
@@ -232,16 +203,20 @@ export async function writeLayer(
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
     await writer.finish();
+    await stages;
   } catch (err) {
     writer.abort(err as Error);
     await stages.catch(() => undefined);
+    await uncompressed.digest.close();
+    await compressed.digest.close();
     throw err;
   }
-  await stages;
+  const diffID = await uncompressed.digest.digest();
+  const digest = compression === 'gzip' ? await compressed.digest.digest() : diffID;
   return {
-    diffID: `sha256:${uncompressed.hash.digest('hex')}`,
-    digest: `sha256:${compressed.hash.digest('hex')}`,
-    size: compressed.size,
+    diffID,
+    digest,
+    size: compressed.digest.size,
     mediaType: compression === 'gzip' ? OCI_MEDIA_TYPES.layerGzip : OCI_MEDIA_TYPES.layer,
     entries,
   };

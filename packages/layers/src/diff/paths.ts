@@ -84,12 +84,7 @@ export class RootResolver {
       const hit = this.#cache.get(key);
       if (hit !== undefined) continue;
       const abs = path.join(this.root, key);
-      let st: fs.Stats | undefined;
-      try {
-        st = fs.lstatSync(abs);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      }
+      const st = fs.lstatSync(abs, { throwIfNoEntry: false });
       if (st === undefined) {
         if (!create) return undefined;
         fs.mkdirSync(abs, 0o755);

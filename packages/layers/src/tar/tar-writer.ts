@@ -7,6 +7,7 @@
  * PAX records are written sorted by key. Output is the `readable` stream, with backpressure:
  * `addEntry` resolves once the consumer has room for more.
  */
+import * as fs from 'node:fs';
 import { Readable } from 'node:stream';
 import { invalidArgument } from '@lab/oci';
 import {
@@ -39,7 +40,8 @@ const DERIVED_KEYS = new Set([
   'SCHILY.devminor',
 ]);
 
-const BATCH_SIZE = 64 * 1024;
+/** Output is gathered into chunks of this size: fewer, larger pushes downstream. */
+const BATCH_SIZE = 512 * 1024;
 const ZERO_BLOCK = Buffer.alloc(BLOCK_SIZE);
 const END_OF_ARCHIVE = Buffer.alloc(BLOCK_SIZE * 2);
 
@@ -144,6 +146,60 @@ export class TarWriter {
       this.abort(err as Error);
       throw err;
     } finally {
+      this.#busy = false;
+    }
+  }
+
+  /**
+   * Appends a regular file whose body is read from `filePath` straight into the output buffer
+   * (no intermediate copy). `input.size` is required; a file that changed size fails the entry.
+   */
+  async addFileEntry(input: TarHeaderInput & { size: number }, filePath: string): Promise<void> {
+    if (this.#busy)
+      throw invalidArgument(
+        'TarWriter.addFileEntry called again before the previous call finished',
+      );
+    if (this.#finished)
+      throw invalidArgument(`TarWriter: entry "${input.name}" added after finish()`);
+    if (input.type !== 'file')
+      throw invalidArgument(`tar entry "${input.name}": addFileEntry takes regular files only`);
+    this.#busy = true;
+    let fd: number | undefined;
+    try {
+      const size = input.size;
+      fd = fs.openSync(filePath, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+      await this.#writeHeaders(input, size);
+      let left = size;
+      while (left > 0) {
+        if (this.#batchLen === BATCH_SIZE) await this.#flush();
+        const n = fs.readSync(
+          fd,
+          this.#batch,
+          this.#batchLen,
+          Math.min(left, BATCH_SIZE - this.#batchLen),
+          null,
+        );
+        if (n === 0) {
+          throw invalidArgument(
+            `tar entry "${input.name}": ${filePath} has ${size - left} bytes but the header says ${size}; the file changed while it was archived`,
+          );
+        }
+        this.#batchLen += n;
+        this.size += n;
+        left -= n;
+      }
+      if (fs.readSync(fd, Buffer.alloc(1), 0, 1, null) !== 0) {
+        throw invalidArgument(
+          `tar entry "${input.name}": ${filePath} grew beyond ${size} bytes; the file changed while it was archived`,
+        );
+      }
+      const pad = size % BLOCK_SIZE === 0 ? 0 : BLOCK_SIZE - (size % BLOCK_SIZE);
+      if (pad > 0) await this.#write(ZERO_BLOCK.subarray(0, pad));
+    } catch (err) {
+      this.abort(err as Error);
+      throw err;
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
       this.#busy = false;
     }
   }
