@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isInvalidArgument } from '@lab/oci';
-import { applyChanges, splitWords } from './changes.js';
+import { applyChanges } from './changes.js';
 
 describe('applyChanges (import --change)', () => {
   it('takes CMD and ENTRYPOINT in JSON and shell form', () => {
@@ -43,7 +43,8 @@ describe('applyChanges (import --change)', () => {
       'RUN echo',
       'FROM x',
       'EXPOSE abc',
-      'USER a b',
+      'HEALTHCHECK NONE',
+      'WORKDIR',
       'ONBUILD ONBUILD RUN x',
       'ENV A="x',
     ]) {
@@ -57,7 +58,16 @@ describe('applyChanges (import --change)', () => {
       expect((caught as Error).message).toContain(change);
     }
   });
-  it('splits words with quotes and escapes', () => {
-    expect(splitWords(`a "b c" 'd e' f\\ g`, '')).toEqual(['a', 'b c', 'd e', 'f g']);
+  it('expands variables against the environment so far, as docker does', () => {
+    const c = applyChanges({ Env: ['PATH=/bin'] }, [
+      'ENV PATH=$PATH:/opt/bin HOME=/root',
+      'WORKDIR $HOME',
+      'LABEL home=${HOME}',
+    ]);
+    expect(c).toMatchObject({
+      Env: ['PATH=/bin:/opt/bin', 'HOME=/root'],
+      WorkingDir: '/root',
+      Labels: { home: '/root' },
+    });
   });
 });
