@@ -203,7 +203,11 @@ function parseFrom(req: Request): FromInstruction {
   const platform = req.flags.string('platform');
   req.flags.parse();
   return {
-    ...req.base,
+    keyword: req.base.keyword,
+    original: req.base.original,
+    range: req.base.range,
+    comments: req.base.comments,
+    node: req.base.node,
     kind: 'from',
     image: args[0]!,
     ...(name === undefined ? {} : { name, rawName: args[2]!, asKeyword: args[1]! }),
@@ -228,9 +232,16 @@ function parseRun(req: Request): RunInstruction {
   if (!['sandbox', 'insecure'].includes(security.value)) {
     throw new Error(`security mode ${goQuote(security.value)} not supported`);
   }
+  const line = commandLine(req);
   return {
-    ...req.base,
-    ...commandLine(req),
+    keyword: req.base.keyword,
+    original: req.base.original,
+    range: req.base.range,
+    comments: req.base.comments,
+    node: req.base.node,
+    command: line.command,
+    prependShell: line.prependShell,
+    files: line.files,
     kind: 'run',
     mounts,
     mountSpecs: mount.values,
@@ -242,15 +253,31 @@ function parseRun(req: Request): RunInstruction {
 
 function parseCmd(req: Request): CmdInstruction {
   req.flags.parse();
-  return { ...req.base, ...commandLine(req), kind: 'cmd' };
+  const line = commandLine(req);
+  return {
+    keyword: req.base.keyword,
+    original: req.base.original,
+    range: req.base.range,
+    comments: req.base.comments,
+    node: req.base.node,
+    command: line.command,
+    prependShell: line.prependShell,
+    files: line.files,
+    kind: 'cmd',
+  };
 }
 
 function parseEntrypoint(req: Request): EntrypointInstruction {
   req.flags.parse();
   const line = commandLine(req);
   return {
-    ...req.base,
-    ...line,
+    keyword: req.base.keyword,
+    original: req.base.original,
+    range: req.base.range,
+    comments: req.base.comments,
+    node: req.base.node,
+    prependShell: line.prependShell,
+    files: line.files,
     kind: 'entrypoint',
     command: line.command.length === 0 ? null : line.command,
   };
@@ -265,17 +292,41 @@ function parseShell(req: Request): ShellInstruction {
   const shell = jsonArgs(req.args, req.node.json);
   if (shell.length === 0) throw atLeastOne('SHELL');
   if (!req.node.json) throw notJson('SHELL');
-  return { ...req.base, kind: 'shell', shell };
+  return {
+    keyword: req.base.keyword,
+    original: req.base.original,
+    range: req.base.range,
+    comments: req.base.comments,
+    node: req.base.node,
+    kind: 'shell',
+    shell,
+  };
 }
 
 function parseEnv(req: Request): EnvInstruction {
   req.flags.parse();
-  return { ...req.base, kind: 'env', env: parseKvps(req.args, 'ENV') };
+  return {
+    keyword: req.base.keyword,
+    original: req.base.original,
+    range: req.base.range,
+    comments: req.base.comments,
+    node: req.base.node,
+    kind: 'env',
+    env: parseKvps(req.args, 'ENV'),
+  };
 }
 
 function parseLabel(req: Request): LabelInstruction {
   req.flags.parse();
-  return { ...req.base, kind: 'label', labels: parseKvps(req.args, 'LABEL') };
+  return {
+    keyword: req.base.keyword,
+    original: req.base.original,
+    range: req.base.range,
+    comments: req.base.comments,
+    node: req.base.node,
+    kind: 'label',
+    labels: parseKvps(req.args, 'LABEL'),
+  };
 }
 
 function parseArg(req: Request): ArgInstruction {
@@ -291,31 +342,71 @@ function parseArg(req: Request): ArgInstruction {
       ...(comment === undefined ? {} : { comment }),
     };
   });
-  return { ...req.base, kind: 'arg', args };
+  return {
+    keyword: req.base.keyword,
+    original: req.base.original,
+    range: req.base.range,
+    comments: req.base.comments,
+    node: req.base.node,
+    kind: 'arg',
+    args,
+  };
 }
 
 function parseMaintainer(req: Request): MaintainerInstruction {
   if (req.args.length !== 1) throw exactlyOne('MAINTAINER');
   req.flags.parse();
-  return { ...req.base, kind: 'maintainer', maintainer: req.args[0]! };
+  return {
+    keyword: req.base.keyword,
+    original: req.base.original,
+    range: req.base.range,
+    comments: req.base.comments,
+    node: req.base.node,
+    kind: 'maintainer',
+    maintainer: req.args[0]!,
+  };
 }
 
 function parseExpose(req: Request): ExposeInstruction {
   if (req.args.length === 0) throw atLeastOne('EXPOSE');
   req.flags.parse();
-  return { ...req.base, kind: 'expose', ports: [...req.args].sort() };
+  return {
+    keyword: req.base.keyword,
+    original: req.base.original,
+    range: req.base.range,
+    comments: req.base.comments,
+    node: req.base.node,
+    kind: 'expose',
+    ports: [...req.args].sort(),
+  };
 }
 
 function parseUser(req: Request): UserInstruction {
   if (req.args.length !== 1) throw exactlyOne('USER');
   req.flags.parse();
-  return { ...req.base, kind: 'user', user: req.args[0]! };
+  return {
+    keyword: req.base.keyword,
+    original: req.base.original,
+    range: req.base.range,
+    comments: req.base.comments,
+    node: req.base.node,
+    kind: 'user',
+    user: req.args[0]!,
+  };
 }
 
 function parseWorkdir(req: Request): WorkdirInstruction {
   if (req.args.length !== 1) throw exactlyOne('WORKDIR');
   req.flags.parse();
-  return { ...req.base, kind: 'workdir', path: req.args[0]! };
+  return {
+    keyword: req.base.keyword,
+    original: req.base.original,
+    range: req.base.range,
+    comments: req.base.comments,
+    node: req.base.node,
+    kind: 'workdir',
+    path: req.args[0]!,
+  };
 }
 
 function parseVolume(req: Request): VolumeInstruction {
@@ -326,13 +417,29 @@ function parseVolume(req: Request): VolumeInstruction {
     if (trimmed === '') throw new Error('VOLUME specified can not be an empty string');
     return trimmed;
   });
-  return { ...req.base, kind: 'volume', volumes };
+  return {
+    keyword: req.base.keyword,
+    original: req.base.original,
+    range: req.base.range,
+    comments: req.base.comments,
+    node: req.base.node,
+    kind: 'volume',
+    volumes,
+  };
 }
 
 function parseStopSignal(req: Request): StopSignalInstruction {
   // BuildKit never validates STOPSIGNAL's flags.
   if (req.args.length !== 1) throw exactlyOne('STOPSIGNAL');
-  return { ...req.base, kind: 'stopsignal', signal: req.args[0]! };
+  return {
+    keyword: req.base.keyword,
+    original: req.base.original,
+    range: req.base.range,
+    comments: req.base.comments,
+    node: req.base.node,
+    kind: 'stopsignal',
+    signal: req.args[0]!,
+  };
 }
 
 const MINIMUM_DURATION = 1e6; // 1ms
@@ -356,7 +463,11 @@ function parseHealthcheck(req: Request): HealthcheckInstruction {
   if (type === 'NONE') {
     if (args.length !== 0) throw new Error('HEALTHCHECK NONE takes no arguments');
     return {
-      ...req.base,
+      keyword: req.base.keyword,
+      original: req.base.original,
+      range: req.base.range,
+      comments: req.base.comments,
+      node: req.base.node,
       kind: 'healthcheck',
       health: {
         test: [type],
@@ -391,7 +502,15 @@ function parseHealthcheck(req: Request): HealthcheckInstruction {
     retries = parseGoInt32(flRetries.value);
     if (retries < 0) throw new Error(`--retries cannot be negative (${retries})`);
   }
-  return { ...req.base, kind: 'healthcheck', health: { ...health, retries } };
+  return {
+    keyword: req.base.keyword,
+    original: req.base.original,
+    range: req.base.range,
+    comments: req.base.comments,
+    node: req.base.node,
+    kind: 'healthcheck',
+    health: { ...health, retries },
+  };
 }
 
 function parseOnbuild(req: Request): OnbuildInstruction {
@@ -405,7 +524,16 @@ function parseOnbuild(req: Request): OnbuildInstruction {
   }
   let expression = req.node.original.replace(/^[\t\n\f\r ]*ONBUILD[\t\n\f\r ]*/i, '');
   for (const h of inlineFiles(req.node)) expression += `\n${h.data}${h.name}`;
-  return { ...req.base, kind: 'onbuild', expression, trigger };
+  return {
+    keyword: req.base.keyword,
+    original: req.base.original,
+    range: req.base.range,
+    comments: req.base.comments,
+    node: req.base.node,
+    kind: 'onbuild',
+    expression,
+    trigger,
+  };
 }
 
 function parseCopy(req: Request): CopyInstruction {
@@ -418,7 +546,11 @@ function parseCopy(req: Request): CopyInstruction {
   const link = req.flags.bool('link');
   req.flags.parse();
   return {
-    ...req.base,
+    keyword: req.base.keyword,
+    original: req.base.original,
+    range: req.base.range,
+    comments: req.base.comments,
+    node: req.base.node,
     ...sourcesAndDest(req, 'COPY'),
     kind: 'copy',
     ...(from.value === '' ? {} : { from: from.value }),
@@ -441,7 +573,11 @@ function parseAdd(req: Request): AddInstruction {
   const unpack = req.flags.bool('unpack');
   req.flags.parse();
   return {
-    ...req.base,
+    keyword: req.base.keyword,
+    original: req.base.original,
+    range: req.base.range,
+    comments: req.base.comments,
+    node: req.base.node,
     ...sourcesAndDest(req, 'ADD'),
     kind: 'add',
     ...(chown.value === '' ? {} : { chown: chown.value }),
