@@ -200,7 +200,7 @@ export function describeRuntime(name: string, options: RuntimeSuiteOptions): voi
       const c = await runToEnd([
         'sh',
         '-c',
-        'echo pid=$$; echo procs=$(ls /proc | grep -c "^[0-9]"); echo host=$(hostname); echo links=$(ip -o link | cut -d: -f2 | tr -d " " | tr "\\n" ,); echo lo=$(ip -o link show lo | grep -c UP); grep CapEff /proc/self/status | tr -d "\\t" | tr : =; echo uid=$(id -u)',
+        'echo pid=$$; echo procs=$(ls /proc | grep -c "^[0-9]"); echo host=$(hostname); echo links=$(ip -o link | cut -d: -f2 | tr -d " " | tr "\\n" ,); echo lo=$(ip -o link show lo | grep -c UP); grep -E "CapEff|NoNewPrivs" /proc/self/status | tr -d "\\t" | tr : =; echo uid=$(id -u)',
       ]);
       expect(c.exitCode).toBe(0);
       const v = lines(c.out());
@@ -213,6 +213,7 @@ export function describeRuntime(name: string, options: RuntimeSuiteOptions): voi
       expect(v.get('CapEff')).toBe(DOCKER_DEFAULT_CAPEFF);
       expect(capMask(DEFAULT_CAPABILITIES)).toBe(DOCKER_DEFAULT_CAPEFF);
       expect(v.get('uid')).toBe('0');
+      expect(v.get('NoNewPrivs')).toBe('0');
     });
 
     it('lets the container write only its rootfs', async () => {
@@ -259,10 +260,11 @@ export function describeRuntime(name: string, options: RuntimeSuiteOptions): voi
         [
           'sh',
           '-c',
-          'echo uid=$(id -u); echo gid=$(id -g); grep CapEff /proc/self/status | tr -d "\\t" | tr : =; echo cwd=$(pwd); echo foo=$FOO; echo hostname=$HOSTNAME; echo home=$HOME',
+          'echo uid=$(id -u); echo gid=$(id -g); grep -E "CapEff|NoNewPrivs" /proc/self/status | tr -d "\\t" | tr : =; echo cwd=$(pwd); echo foo=$FOO; echo hostname=$HOSTNAME; echo home=$HOME',
         ],
         {
           user: 'nobody',
+          noNewPrivileges: true,
           env: ['FOO=bar baz'],
           workdir: '/tmp',
         },
@@ -275,6 +277,7 @@ export function describeRuntime(name: string, options: RuntimeSuiteOptions): voi
       expect(v.get('foo')).toBe('bar baz');
       expect(v.get('hostname')).toBe(c.id.slice(0, 12));
       expect(v.get('home')).toBe('/nonexistent');
+      expect(v.get('NoNewPrivs')).toBe('1');
     });
 
     it('ends in an OOM kill at the memory limit, and reports it', async () => {

@@ -187,6 +187,12 @@ export function createBuiltinRuntime(options: BuiltinRuntimeOptions): Runtime {
   }
 
   async function statusOf(record: ContainerRecord): Promise<RuntimeStatus> {
+    if (record.pid === 0) {
+      // the provisional record of a create in progress (or one that crashed)
+      return (await isSameProcessAlive(record.keeperPid, record.keeperStartTime))
+        ? 'creating'
+        : 'stopped';
+    }
     if (!(await isSameProcessAlive(record.pid, record.pidStartTime))) return 'stopped';
     try {
       await access(join(containerDir(root, record.id), FIFO));
@@ -368,6 +374,14 @@ export function createBuiltinRuntime(options: BuiltinRuntimeOptions): Runtime {
     record: ContainerRecord,
     cgroup: Cgroup | undefined,
   ): Promise<void> {
+    if (record.pid === 0 && (await isSameProcessAlive(record.keeperPid, record.keeperStartTime))) {
+      // a crashed create: the keeper leads a process group holding the whole chain
+      try {
+        process.kill(-record.keeperPid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
     if (await isSameProcessAlive(record.pid, record.pidStartTime)) {
       try {
         process.kill(record.pid, 'SIGKILL');
@@ -497,6 +511,26 @@ export function createBuiltinRuntime(options: BuiltinRuntimeOptions): Runtime {
             resolveExit();
           }),
         );
+        // a provisional record (pid 0 = creating), so a crash during create leaves something
+        // `delete` with force can find and kill (the keeper's process group)
+        const keeperPid = spawned.pid ?? 0;
+        const keeperStat = await processStat(keeperPid);
+        const record: ContainerRecord = {
+          id,
+          bundle,
+          rootfs,
+          pid: 0,
+          pidStartTime: 0,
+          keeperPid,
+          keeperStartTime: keeperStat?.startTime ?? 0,
+          exitFile,
+          cgroupsPath,
+          ...(newNet ? { netns: join(dir, NETNS) } : {}),
+          created: new Date().toISOString(),
+          ...(spec.annotations === undefined ? {} : { annotations: spec.annotations }),
+          ociVersion: RUNTIME_SPEC_VERSION,
+        };
+        await writeRecord(root, record);
         const status = spawned.stdio[3] as NodeJS.ReadableStream & { destroy(): void };
         initPid = await new Promise<number>((resolveReady, rejectReady) => {
           let text = '';
@@ -522,29 +556,14 @@ export function createBuiltinRuntime(options: BuiltinRuntimeOptions): Runtime {
         });
         status.destroy();
         spawned.unref();
-        const keeperPid = spawned.pid ?? 0;
         const initStat = await processStat(initPid);
-        const keeperStat = await processStat(keeperPid);
-        if (initStat === undefined || keeperStat === undefined)
+        if (initStat === undefined || keeperStat === undefined) {
           throw internal(`container "${id}" exited during create`);
+        }
         await cgroup.addProcess(initPid);
-        // pinned on first use (netnsPath): most containers never need it
-        const netns = newNet ? join(dir, NETNS) : undefined;
-        const record: ContainerRecord = {
-          id,
-          bundle,
-          rootfs,
-          pid: initPid,
-          pidStartTime: initStat.startTime,
-          keeperPid,
-          keeperStartTime: keeperStat.startTime,
-          exitFile,
-          cgroupsPath,
-          ...(netns === undefined ? {} : { netns }),
-          created: new Date().toISOString(),
-          ...(spec.annotations === undefined ? {} : { annotations: spec.annotations }),
-          ociVersion: RUNTIME_SPEC_VERSION,
-        };
+        // the netns is pinned on first use (netnsPath): most containers never need it
+        record.pid = initPid;
+        record.pidStartTime = initStat.startTime;
         await writeRecord(root, record);
         keepers.set(id, exited);
         if (createOptions.pidFile !== undefined)
