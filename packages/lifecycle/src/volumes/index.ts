@@ -1,0 +1,15 @@
+export type {
+  CreateVolumeOptions,
+  Volume,
+  VolumeFilters,
+  VolumeStore,
+  VolumeUsage,
+} from './volume-store.js';
+export { ANONYMOUS_LABEL, checkVolumeName, labelMatches, openVolumeStore } from './volume-store.js';
+export type { VolumeProviderOptions } from './volume-provider.js';
+export {
+  containerVolumeUsage,
+  imageVolumeRequests,
+  openVolumeProvider,
+  populateVolume,
+} from './volume-provider.js';
