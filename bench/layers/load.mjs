@@ -141,6 +141,9 @@ try {
       `| ${r.label} | ${r.runs} | ${r.lab.toFixed(0)} | ${r.podman.toFixed(0)} | ${(r.lab / r.podman).toFixed(2)}x |`,
     );
   }
+  console.log(
+    `lab CLI floor (node apps/lab/dist/main.js --version): median ${median(floor).toFixed(0)} ms`,
+  );
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
