@@ -129,6 +129,13 @@ try {
     }
     rows.push({ label, runs, lab: median(lab), podman: median(podman) });
   }
+  // the fixed cost every lab command pays (node start + module loading), for reading the ratio
+  const floor = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t = performance.now();
+    run('node', [main, '--version']);
+    floor.push(performance.now() - t);
+  }
   console.log(
     `load average: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
   );
