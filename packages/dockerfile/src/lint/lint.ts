@@ -4,30 +4,28 @@
  * tracking the build environment (ENV, ARG, SHELL, WORKDIR) without building anything, and
  * report BuildKit's checks with its rule names, messages and links.
  */
-import type { EscapeToken, ParseResult, SourceRange } from '../ast.js';
+import type { ParseResult } from '../ast.js';
 import { parse } from '../parser/parse.js';
 import { findDirective } from '../parser/directives.js';
-import { processWordWithMatches, processWords } from '../shell/lex.js';
+import { processWordWithMatches } from '../shell/lex.js';
 import { defaultArgs, evaluateMetaArgs, formatPlatform } from '../instructions/args.js';
-import { parsePlatformSpecifier } from '../instructions/platform.js';
-import { parseSignal } from '../instructions/signal.js';
 import type { Platform } from '../instructions/args.js';
-import {
-  applyCommand,
-  imageEnvironment,
-  inheritEnvironment,
-  type StageEnvironment,
-} from '../instructions/environment.js';
-import { parsePortSpec } from '../instructions/expose.js';
-import { parseInstruction, parseInstructions } from '../instructions/parse.js';
+import { parsePlatformSpecifier } from '../instructions/platform.js';
+import { imageEnvironment, inheritEnvironment } from '../instructions/environment.js';
+import { parseInstructions } from '../instructions/parse.js';
 import { resolveBuildGraph } from '../instructions/graph.js';
 import { suggest } from '../instructions/suggest.js';
-import type { Command, ParsedDockerfile, Stage } from '../instructions/types.js';
+import type { ParsedDockerfile, Stage } from '../instructions/types.js';
 import { DEFAULT_LINT_CONFIG, Linter, parseLintConfig } from './linter.js';
 import type { LintConfig, LintWarning } from './linter.js';
 import * as R from './rules.js';
 import { isValidImageReference } from './reference.js';
 import { createPatternMatcher, type PatternMatcher } from './dockerignore.js';
+import { errorOf, located, Stop, type LintError } from './errors.js';
+import { validateCommandCasing, validateStageNames } from './stage-checks.js';
+import { dispatchStage, onbuildTriggers, type StageState } from './dispatch.js';
+
+export type { LintError } from './errors.js';
 
 /** Options of {@link lint}. */
 export interface LintOptions {
@@ -60,15 +58,6 @@ export interface LintOptions {
   readonly dockerignore?: readonly string[];
 }
 
-/** Where a lint run stopped, like BuildKit's `lint.BuildError`. */
-export interface LintError {
-  readonly message: string;
-  readonly line?: number;
-  readonly column?: number;
-  readonly endLine?: number;
-  readonly endColumn?: number;
-}
-
 /** The result of {@link lint}. */
 export interface LintResult {
   /** Warnings sorted by line, then rule name. */
@@ -77,345 +66,11 @@ export interface LintResult {
   readonly error?: LintError;
 }
 
-const RESERVED_STAGE_NAMES = new Set(['context', 'scratch']);
-const SECRET =
-  /(?:_|^)(?:apikey|auth|credential|credentials|key|password|pword|passwd|secret|token)(?:_|$)/i;
-const SECRET_ALLOW = /(?:_|^)(?:public)(?:_|$)/i;
-
-function located(message: string, range?: SourceRange): LintError {
-  if (range === undefined) return { message };
-  return {
-    message,
-    line: range.start.line,
-    column: range.start.column,
-    endLine: range.end.line,
-    endColumn: range.end.column,
-  };
-}
-
-function errorOf(err: unknown): LintError {
-  const e = err as {
-    message?: unknown;
-    buildkitMessage?: unknown;
-    line?: unknown;
-    column?: unknown;
-    endLine?: unknown;
-    endColumn?: unknown;
-  };
-  const message =
-    typeof e.buildkitMessage === 'string'
-      ? e.buildkitMessage
-      : typeof e.message === 'string'
-        ? e.message
-        : String(err);
-  if (typeof e.line !== 'number') return { message };
-  return {
-    message,
-    line: e.line,
-    column: e.column as number,
-    endLine: e.endLine as number,
-    endColumn: e.endColumn as number,
-  };
-}
-
-class Stop extends Error {
-  constructor(readonly lintError: LintError) {
-    super(lintError.message);
-  }
-}
-
 function tryParsePlatform(value: string, host: Platform): Platform | undefined {
   try {
     return parsePlatformSpecifier(value, host);
   } catch {
     return undefined;
-  }
-}
-
-function isSelfConsistent(s: string): boolean {
-  return s === s.toLowerCase() || s === s.toUpperCase();
-}
-
-function validateStageNames(stages: readonly Stage[], linter: Linter): void {
-  const seen = new Set<string>();
-  for (const stage of stages) {
-    const name = stage.name;
-    if (name === undefined) continue;
-    const { range, comments } = stage.from;
-    if (RESERVED_STAGE_NAMES.has(name)) {
-      linter.run(R.ReservedStageName, range, R.ReservedStageName.format(name), comments);
-    }
-    if (seen.has(name)) {
-      linter.run(R.DuplicateStageName, range, R.DuplicateStageName.format(name), comments);
-    }
-    seen.add(name);
-  }
-}
-
-function validateCommandCasing(stages: readonly Stage[], linter: Linter): void {
-  let lower = 0;
-  let upper = 0;
-  const count = (name: string): void => {
-    if (!isSelfConsistent(name)) return;
-    if (name === name.toLowerCase()) lower++;
-    else upper++;
-  };
-  for (const stage of stages) {
-    count(stage.from.keyword);
-    stage.commands.forEach((c) => {
-      count(c.keyword);
-    });
-  }
-  const majorityLower = lower > upper;
-  const check = (name: string, range: SourceRange, comments: readonly string[]): void => {
-    let casing = '';
-    if (majorityLower && name.toLowerCase() !== name) casing = 'lowercase';
-    else if (!majorityLower && name.toUpperCase() !== name) casing = 'uppercase';
-    if (casing !== '') {
-      linter.run(
-        R.ConsistentInstructionCasing,
-        range,
-        R.ConsistentInstructionCasing.format(name, casing),
-        comments,
-      );
-    }
-  };
-  for (const stage of stages) {
-    check(stage.from.keyword, stage.from.range, stage.from.comments);
-    for (const c of stage.commands) check(c.keyword, c.range, c.comments);
-  }
-}
-
-/** The per-stage state BuildKit's dispatcher keeps that the checks need. */
-interface StageState extends StageEnvironment {
-  /** False when the base image's env is unknown: UndefinedVar stays quiet. */
-  envKnown: boolean;
-  workdirSet: boolean;
-  shell: boolean;
-}
-
-interface Tracker {
-  range?: SourceRange;
-  comments: readonly string[];
-}
-
-function validateNoSecretKey(instruction: string, key: string, cmd: Command, linter: Linter): void {
-  if (SECRET.test(key) && !SECRET_ALLOW.test(key)) {
-    linter.run(
-      R.SecretsUsedInArgOrEnv,
-      cmd.range,
-      R.SecretsUsedInArgOrEnv.format(instruction, key),
-      cmd.comments,
-    );
-  }
-}
-
-function validateUsedOnce(cmd: Command, tracker: Tracker, linter: Linter): void {
-  if (tracker.range !== undefined) {
-    linter.run(
-      R.MultipleInstructionsDisallowed,
-      tracker.range,
-      R.MultipleInstructionsDisallowed.format(cmd.keyword),
-      tracker.comments,
-    );
-  }
-  tracker.range = cmd.range;
-  tracker.comments = cmd.comments;
-}
-
-function checkExpose(
-  cmd: Extract<Command, { kind: 'expose' }>,
-  state: StageState,
-  escapeToken: EscapeToken,
-  linter: Linter,
-): void {
-  const ports: string[] = [];
-  for (const p of cmd.ports) ports.push(...processWords(p, state.env, { escapeToken }));
-  for (const raw of ports) {
-    parsePortSpec(raw, (f) => {
-      if (f.protoCasing) {
-        linter.run(R.ExposeProtoCasing, cmd.range, R.ExposeProtoCasing.format(raw), cmd.comments);
-      }
-      if (f.ipOrHostPort) {
-        linter.run(
-          R.ExposeInvalidFormat,
-          cmd.range,
-          R.ExposeInvalidFormat.format(raw),
-          cmd.comments,
-        );
-      }
-    });
-  }
-}
-
-/**
- * The ONBUILD triggers of `base` as commands of `stage` (BuildKit `initOnBuildTriggers`):
- * each expression parsed alone, located at the stage's FROM.
- */
-function onbuildTriggers(base: Stage, stage: Stage): Command[] {
-  const out: Command[] = [];
-  for (const cmd of base.commands) {
-    if (cmd.kind !== 'onbuild') continue;
-    let instruction;
-    try {
-      const parsed = parse(cmd.expression);
-      if (parsed.instructions.length !== 1) {
-        throw new Error('onbuild trigger should be a single expression');
-      }
-      instruction = parseInstruction(parsed.instructions[0]!);
-    } catch (err) {
-      throw new Stop(located((err as Error).message, stage.from.range));
-    }
-    if (instruction.kind === 'from') {
-      throw new Stop(
-        located(`${instruction.keyword} isn't allowed as an ONBUILD trigger`, stage.from.range),
-      );
-    }
-    out.push({ ...instruction, range: stage.from.range, comments: stage.from.comments });
-  }
-  return out;
-}
-
-const GIT_SOURCE = /^(?:git@|git:\/\/|ssh:\/\/|https?:\/\/[^#?]*\.git(?:[#?]|$))/;
-
-function isRemoteSource(src: string): boolean {
-  return src.startsWith('http://') || src.startsWith('https://') || GIT_SOURCE.test(src);
-}
-
-/**
- * COPY/ADD sources from the context (BuildKit `dispatchCopy`): COPY refuses URLs, and
- * CopyIgnoredFile reports a local source that `.dockerignore` excludes.
- */
-function checkCopySources(
-  cmd: Extract<Command, { kind: 'copy' | 'add' }>,
-  ignore: PatternMatcher | undefined,
-  linter: Linter,
-): void {
-  if (cmd.chmod !== undefined && /^[0-7]+$/.test(cmd.chmod) && parseInt(cmd.chmod, 8) > 0o7777) {
-    throw new Error(
-      `invalid chmod parameter: '${cmd.chmod}'. it should be octal string and between 0 and 07777`,
-    );
-  }
-  if (cmd.kind === 'add' && cmd.checksum !== undefined) {
-    if (cmd.sources.length !== 1) {
-      throw new Error("checksum can't be specified for multiple sources");
-    }
-    if (!isRemoteSource(cmd.sources[0]!)) {
-      throw new Error("checksum can't be specified for non-HTTP(S) sources");
-    }
-  }
-  if (cmd.kind === 'copy' && cmd.from !== undefined) return;
-  for (const src of cmd.sources) {
-    if (isRemoteSource(src)) {
-      if (cmd.kind === 'copy') {
-        throw new Error(
-          GIT_SOURCE.test(src)
-            ? "source can't be a git ref for COPY"
-            : "source can't be a URL for COPY",
-        );
-      }
-      continue;
-    }
-    if (ignore?.matchesOrParentMatches(src) === true) {
-      const message = R.CopyIgnoredFile.format(cmd.kind === 'add' ? 'Add' : 'Copy', src);
-      linter.run(R.CopyIgnoredFile, cmd.range, message, cmd.comments);
-    }
-  }
-}
-
-function dispatchStage(
-  stage: Stage,
-  triggers: readonly Command[],
-  state: StageState,
-  ctx: {
-    linter: Linter;
-    escapeToken: EscapeToken;
-    globalArgs: ReadonlyMap<string, string>;
-    buildArgs: Readonly<Record<string, string>>;
-    ignore?: PatternMatcher;
-  },
-): void {
-  const { linter, escapeToken } = ctx;
-  const trackers = {
-    cmd: { comments: [] } as Tracker,
-    entrypoint: { comments: [] } as Tracker,
-    healthcheck: { comments: [] } as Tracker,
-  };
-  const onUndefined = (names: ReadonlySet<string>, cmd: Command): void => {
-    if (!state.envKnown) return;
-    const options = [...state.env.keys()];
-    for (const name of names) {
-      const message = R.UndefinedVar.format(name, suggest(name, options, true));
-      linter.run(R.UndefinedVar, cmd.range, message, cmd.comments);
-    }
-  };
-  for (const original of [...triggers, ...stage.commands]) {
-    try {
-      if (original.kind === 'arg') {
-        for (const arg of original.args) validateNoSecretKey('ARG', arg.key, original, linter);
-      }
-      const cmd = applyCommand(original, state, {
-        escapeToken,
-        globalArgs: ctx.globalArgs,
-        buildArgs: ctx.buildArgs,
-        onUndefined,
-      });
-      switch (cmd.kind) {
-        case 'env':
-          for (const e of cmd.env) {
-            if (e.noDelim) {
-              const message = R.LegacyKeyValueFormat.format(cmd.keyword);
-              linter.run(R.LegacyKeyValueFormat, cmd.range, message, cmd.comments);
-            }
-            validateNoSecretKey('ENV', e.key, cmd, linter);
-          }
-          break;
-        case 'label':
-          for (const l of cmd.labels) {
-            if (l.noDelim) {
-              const message = R.LegacyKeyValueFormat.format(cmd.keyword);
-              linter.run(R.LegacyKeyValueFormat, cmd.range, message, cmd.comments);
-            }
-          }
-          break;
-        case 'workdir':
-          if (!state.workdirSet && !cmd.path.startsWith('/')) {
-            const message = R.WorkdirRelativePath.format(cmd.path);
-            linter.run(R.WorkdirRelativePath, cmd.range, message, cmd.comments);
-          }
-          state.workdirSet = true;
-          break;
-        case 'cmd':
-        case 'entrypoint':
-          validateUsedOnce(cmd, trackers[cmd.kind], linter);
-          if (cmd.prependShell && !state.shell) {
-            const message = R.JSONArgsRecommended.format(cmd.keyword);
-            linter.run(R.JSONArgsRecommended, cmd.range, message, cmd.comments);
-          }
-          break;
-        case 'healthcheck':
-          validateUsedOnce(cmd, trackers.healthcheck, linter);
-          break;
-        case 'shell':
-          state.shell = cmd.shell.length > 0;
-          break;
-        case 'expose':
-          checkExpose(cmd, state, escapeToken, linter);
-          break;
-        case 'copy':
-        case 'add':
-          checkCopySources(cmd, ctx.ignore, linter);
-          break;
-        case 'stopsignal':
-          parseSignal(cmd.signal);
-          break;
-        default:
-          break;
-      }
-    } catch (err) {
-      if (err instanceof Stop) throw err;
-      throw new Stop(located((err as Error).message, original.range));
-    }
   }
 }
 
