@@ -11,6 +11,7 @@
  * log driver.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { Process, RuntimeState } from '@lab/oci';
@@ -19,6 +20,7 @@ import {
   failedPrecondition,
   internal,
   invalidArgument,
+  isNotFound,
   notFound,
   parseRuntimeState,
 } from '@lab/oci';
@@ -244,7 +246,15 @@ export function createOciRuntime(options: OciRuntimeOptions): Runtime {
         keepers.set(id, exited);
         if (createOptions.pidFile !== undefined)
           await writeFile(createOptions.pidFile, String(pid));
-        return await runtime.state(id);
+        // `<binary> create` just succeeded: the container is created (saves a `state` call)
+        return {
+          ociVersion: RUNTIME_SPEC_VERSION,
+          id,
+          status: 'created' as const,
+          pid,
+          bundle,
+          ...(spec.annotations === undefined ? {} : { annotations: spec.annotations }),
+        };
       } catch (err) {
         await runCommand(binary, ['--root', binaryRoot, 'delete', '--force', id]);
         if (child.exitCode === null && child.signalCode === null) {
@@ -258,7 +268,8 @@ export function createOciRuntime(options: OciRuntimeOptions): Runtime {
     },
 
     async start(id) {
-      await requireStatus(id, 'start');
+      await readRecord(root, id);
+      // the binary refuses any status but created ("cannot start …" → failed-precondition)
       await run(['start', id], 'start', id);
     },
 
@@ -308,7 +319,18 @@ export function createOciRuntime(options: OciRuntimeOptions): Runtime {
     },
 
     async delete(id, deleteOptions = {}) {
-      const record = await readRecord(root, id);
+      let record: ContainerRecord;
+      try {
+        record = await readRecord(root, id);
+      } catch (err) {
+        // a create that crashed before its state was written: clean up what may exist
+        if (deleteOptions.force !== true || !isNotFound(err) || !existsSync(containerDir(root, id)))
+          throw err;
+        await runCommand(binary, ['--root', binaryRoot, 'delete', '--force', id]);
+        await unpinNetns(join(containerDir(root, id), 'netns')).catch(() => undefined);
+        await removeContainerDir(root, id);
+        return;
+      }
       const state = await binaryState(id).catch(() => undefined);
       if (state !== undefined) {
         if (state.status !== 'stopped' && deleteOptions.force !== true) {
