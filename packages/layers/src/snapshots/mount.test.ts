@@ -107,3 +107,27 @@ describe.skipIf(!isRoot)('overlay mounts of deep stacks', () => {
     }
   });
 });
+
+describe.skipIf(!isRoot)('mountAll failures', () => {
+  it('unmounts what it mounted when a later mount fails', async () => {
+    const tmp = await mkdtemp(path.join(os.tmpdir(), 'lab-mount-fail-'));
+    try {
+      const source = path.join(tmp, 'src');
+      const target = path.join(tmp, 'mnt');
+      await mkdir(source);
+      await mkdir(target);
+      await expect(
+        mountAll(
+          [
+            { type: 'bind', source, options: ['rbind', 'ro'] },
+            { type: 'bind', source: path.join(tmp, 'missing'), options: ['rbind', 'ro'] },
+          ],
+          target,
+        ),
+      ).rejects.toThrow(/missing/);
+      expect(await isMountPoint(target)).toBe(false);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  });
+});

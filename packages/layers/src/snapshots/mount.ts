@@ -51,27 +51,41 @@ export function compactOverlayOptions(options: readonly string[]): {
   return { options: compact, cwd };
 }
 
-/** Mounts `mounts` on `target` in order with mount(8) (the caller creates `target`). */
+/**
+ * Mounts `mounts` on `target` in order with mount(8) (the caller creates `target`). When one
+ * fails, the ones already mounted on `target` are unmounted before the error is thrown.
+ */
 export async function mountAll(mounts: readonly Mount[], target: string): Promise<void> {
-  for (const mount of mounts) {
-    if (mount.type === 'bind') {
-      const recursive = mount.options.includes('rbind');
-      const rest = mount.options.filter((o) => o !== 'bind' && o !== 'rbind');
-      await runTool('mount', [
-        recursive ? '--rbind' : '--bind',
-        ...(rest.length > 0 ? ['-o', rest.join(',')] : []),
-        mount.source,
-        target,
-      ]);
-    } else {
-      const { options, cwd } = compactOverlayOptions(mount.options);
-      await runTool(
-        'mount',
-        ['-t', 'overlay', '-o', options.join(','), mount.source, target],
-        cwd === undefined ? {} : { cwd },
-      );
+  let mounted = 0;
+  try {
+    for (const mount of mounts) {
+      await mountOne(mount, target);
+      mounted += 1;
     }
+  } catch (err) {
+    for (; mounted > 0; mounted--) await runTool('umount', [path.resolve(target)]);
+    throw err;
   }
+}
+
+async function mountOne(mount: Mount, target: string): Promise<void> {
+  if (mount.type === 'bind') {
+    const recursive = mount.options.includes('rbind');
+    const rest = mount.options.filter((o) => o !== 'bind' && o !== 'rbind');
+    await runTool('mount', [
+      recursive ? '--rbind' : '--bind',
+      ...(rest.length > 0 ? ['-o', rest.join(',')] : []),
+      mount.source,
+      target,
+    ]);
+    return;
+  }
+  const { options, cwd } = compactOverlayOptions(mount.options);
+  await runTool(
+    'mount',
+    ['-t', 'overlay', '-o', options.join(','), mount.source, target],
+    cwd === undefined ? {} : { cwd },
+  );
 }
 
 /** Options of {@link unmount}. */

@@ -13,7 +13,9 @@ import { type OverlayMarks, readOverlayMarks } from './overlay-xattrs.js';
 /**
  * How the layer directories record deletions: `overlay` as overlayfs stores them (0/0
  * character devices or `trusted.overlay.whiteout` files, `trusted.overlay.opaque=y`
- * directories); `merged` as an extracted layer tar does (`.wh.<name>` and `.wh..wh..opq` files).
+ * directories: the overlay snapshotter's layers); `merged` as a layer tar extracted as it is
+ * (`tar -x`) does (`.wh.<name>` and `.wh..wh..opq` files). A native snapshotter's layer is a
+ * whole tree already: open it alone, not stacked on its parents.
  */
 export type UnionLayerFormat = 'overlay' | 'merged';
 
