@@ -12,12 +12,15 @@ import { readDockerfile } from './parse.js';
 /** Exit codes of `lab dockerfile lint`. */
 export const LINT_EXIT = { clean: 0, warnings: 1, error: 2 } as const;
 
-function collectBuildArg(value: string, previous: Record<string, string>): Record<string, string> {
+function collectBuildArg(
+  value: string,
+  previous: Record<string, string> | undefined,
+): Record<string, string> {
   const eq = value.indexOf('=');
   if (eq <= 0) {
     throw new UsageError(`--build-arg ${value}: expected KEY=VALUE (e.g. --build-arg VERSION=1.2)`);
   }
-  return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
+  return { ...(previous ?? {}), [value.slice(0, eq)]: value.slice(eq + 1) };
 }
 
 /** What the local store knows of a base image. */
@@ -130,12 +133,7 @@ export function registerLint(group: Command, ctx: CliContext, globals: () => Glo
     .addOption(
       new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'),
     )
-    .option(
-      '--build-arg <key=value>',
-      'set a build-time variable (repeatable)',
-      collectBuildArg,
-      {},
-    )
+    .option('--build-arg <key=value>', 'set a build-time variable (repeatable)', collectBuildArg)
     .option('--target <stage>', 'check only the stages this target needs')
     .option(
       '--context <dir>',
@@ -148,7 +146,7 @@ export function registerLint(group: Command, ctx: CliContext, globals: () => Glo
     .action(async (file, options) => {
       const { name, text } = await readDockerfile(file, ctx);
       let lintOptions: LintOptions = {
-        buildArgs: options.buildArg,
+        buildArgs: options.buildArg ?? {},
         ...(options.target === undefined ? {} : { target: options.target }),
         ...(options.check === undefined ? {} : { check: options.check }),
       };
