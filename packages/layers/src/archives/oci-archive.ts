@@ -37,6 +37,12 @@ function blobFileOf(
   descriptor: Descriptor,
   referrer: string,
 ): ArchiveFile {
+  if (!descriptor.digest.startsWith('sha256:')) {
+    throw invalidArgument(
+      `${referrer} refers to ${descriptor.digest}: lab stores sha256 content only; convert the image with skopeo copy first`,
+      { details: { referrer, digest: descriptor.digest } },
+    );
+  }
   const path = blobPath(descriptor.digest);
   const entry = catalog.entries.get(path);
   if (entry?.kind !== 'file') {

@@ -147,7 +147,8 @@ export async function readArchive(
     }
     const claimed = digestOfBlobPath(path);
     if (header.size <= smallLimit && inMemory + header.size <= memoryLimit) {
-      const data = await entry.readBody();
+      // a copy: the body may be a view into a much larger input chunk
+      const data = Buffer.from(await entry.readBody());
       inMemory += data.length;
       const digest: Digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
       if (claimed !== undefined && claimed !== digest && claimed.startsWith('sha256:')) {

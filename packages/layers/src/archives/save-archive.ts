@@ -113,11 +113,8 @@ class ArchiveWriter {
   }
 
   async json(path: string, value: unknown): Promise<void> {
-    await this.file(
-      path,
-      Buffer.from(JSON.stringify(value)),
-      Buffer.byteLength(JSON.stringify(value)),
-    );
+    const bytes = Buffer.from(JSON.stringify(value));
+    await this.file(path, bytes, bytes.length);
   }
 }
 
@@ -220,11 +217,7 @@ async function writeDockerArchive(
     for (const n of names) indexEntries.push(namedEntry(manifest.descriptor, n));
   }
   await w.json('index.json', createImageIndex(indexEntries));
-  await w.file(
-    'manifest.json',
-    Buffer.from(JSON.stringify(manifestJson)),
-    Buffer.byteLength(JSON.stringify(manifestJson)),
-  );
+  await w.json('manifest.json', manifestJson);
   await w.json('oci-layout', createImageLayout());
   if (Object.keys(repositories).length > 0) await w.json('repositories', repositories);
 }
