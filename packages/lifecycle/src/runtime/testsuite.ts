@@ -490,6 +490,22 @@ export function describeRuntime(name: string, options: RuntimeSuiteOptions): voi
       expect(v.get('ns')).toBe('10.0.0.53');
     });
 
+    it('roots a private cgroup namespace at the container cgroup', async () => {
+      const c = await runToEnd(['sh', '-c', 'grep -E ":(memory|pids):" /proc/self/cgroup'], {
+        cgroupns: 'private',
+      });
+      expect(c.exitCode).toBe(0);
+      expect(
+        c
+          .out()
+          .trim()
+          .split('\n')
+          .map((l) => l.split(':')[2]),
+      ).toEqual(['/', '/']);
+      const host = await runToEnd(['sh', '-c', 'grep -E ":memory:" /proc/self/cgroup']);
+      expect(host.out()).toContain(`/lab/${host.id}`);
+    });
+
     it('refuses a second container with the same id', async () => {
       const c = await create(['true']);
       const bundle = join(tmp, 'bundles', c.id);

@@ -77,6 +77,10 @@ const BUSYBOX_UNSHARE_FLAG: Record<string, string> = {
   network: '-n',
 };
 
+/** Writes "0" (= itself) into each of the first $1 files, then execs the rest. */
+const JOIN_CGROUP =
+  'n=$1; shift; while [ "$n" -gt 0 ]; do echo 0 > "$1"; shift; n=$((n-1)); done; exec "$@"';
+
 const UTIL_LINUX_UNSHARE_FLAG: Record<string, string> = {
   cgroup: '--cgroup',
   time: '--time',
@@ -489,10 +493,21 @@ export function createBuiltinRuntime(options: BuiltinRuntimeOptions): Runtime {
           exitFile,
           ...prefix.rlimits,
           ...(joins.length > 0 ? [tools.nsenter, ...joins, '--'] : []),
-          ...(extraFlags.length > 0 ? [tools.unshare, ...extraFlags, '--'] : []),
+          // a new time namespace applies to children: before the fork
+          ...(extraFlags.includes('--time') ? [tools.unshare, '--time', '--'] : []),
           tools.busybox,
           ...forkFlags,
           '--',
+          // PID 1 joins its cgroup first ("0" = the writer), so the setup and everything after
+          // is limited and accounted, and a new cgroup namespace is rooted at the container's
+          tools.busybox,
+          'sh',
+          '-c',
+          JOIN_CGROUP,
+          'lab-join',
+          String(cgroup.procsFiles().length),
+          ...cgroup.procsFiles(),
+          ...(extraFlags.includes('--cgroup') ? [tools.unshare, '--cgroup', '--'] : []),
           ...prefix.caps,
           tools.busybox,
           'sh',
@@ -560,7 +575,6 @@ export function createBuiltinRuntime(options: BuiltinRuntimeOptions): Runtime {
         if (initStat === undefined || keeperStat === undefined) {
           throw internal(`container "${id}" exited during create`);
         }
-        await cgroup.addProcess(initPid);
         // the netns is pinned on first use (netnsPath): most containers never need it
         record.pid = initPid;
         record.pidStartTime = initStat.startTime;

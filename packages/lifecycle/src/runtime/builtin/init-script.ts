@@ -8,9 +8,11 @@
  *     busybox sh (keeper: waits, writes the exit file)
  *      └ prlimit --<rlimits>                     (util-linux; rlimits for everything below)
  *        nsenter --net=… (only to join namespaces by path)
- *        unshare --cgroup (util-linux, only for a new cgroup/time namespace)
+ *        unshare --time (util-linux, only for a new time namespace)
  *        busybox unshare -f -p -m -u -i [-n] --propagation private
- *         └ setpriv --inh-caps … --regid G --groups …   (util-linux; see capabilities.ts)
+ *         └ busybox sh: joins the container's cgroups (echo 0 > cgroup.procs), then
+ *           unshare --cgroup (util-linux, only for a new cgroup namespace)
+ *           setpriv --inh-caps … --regid G --groups …   (util-linux; see capabilities.ts)
  *           setpriv --bounding-set <spec set>
  *           busybox sh -c <this script>          = PID 1 of the container
  *
