@@ -180,12 +180,18 @@ class DirectorySnapshotter implements Snapshotter {
           created: now,
           updated: now,
         };
-        const write: Metadata = {
-          ...metadata,
-          nextId: next + 1,
-          snapshots: { ...metadata.snapshots, [key]: record },
-        };
-        return { result: undefined, write };
+        try {
+          await writeMetadata(this.root, {
+            ...metadata,
+            nextId: next + 1,
+            snapshots: { ...metadata.snapshots, [key]: record },
+          });
+        } catch (err) {
+          // Not recorded: move it back so the cleanup below removes it.
+          await rename(this.#dirs(id).dir, tmp.dir);
+          throw err;
+        }
+        return { result: undefined };
       });
     } catch (err) {
       await rm(tmp.dir, { recursive: true, force: true });
