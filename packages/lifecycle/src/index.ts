@@ -1,3 +1,5 @@
 export * from './bundle/index.js';
 export * from './cgroups/index.js';
 export * from './runtime/index.js';
+export * from './network/index.js';
+export * from './volumes/index.js';

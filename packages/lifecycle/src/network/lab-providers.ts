@@ -1,0 +1,28 @@
+/**
+ * The providers a lab root gets by default: the `bridge` network (`lab0`, 10.89.0.0/24) and the
+ * local volume store. The container layer asks for them through `providersFor(root)`; a
+ * composition root (the CLI, the monitor, tests) installs them with
+ *
+ * ```ts
+ * registerProviders((root) => labProviders(root));
+ * ```
+ *
+ * or passes `providers: labProviders(root, { bridge: 'labt0', subnet: '10.89.7.0/24' })` to
+ * `openContainers`. Both providers are constructible from the root alone and keep all their
+ * state on disk, so the monitor (another process) gets the same behaviour on restarts.
+ */
+import type { Providers } from '../containers/providers.js';
+import { openVolumeProvider } from '../volumes/volume-provider.js';
+import type { BridgeNetworkOptions } from './bridge-network.js';
+import { openBridgeNetwork } from './bridge-network.js';
+
+/** Settings of the default bridge network (everything but the root). */
+export type LabNetworkSettings = Omit<BridgeNetworkOptions, 'root'>;
+
+/** The bridge network and volume providers of `root`. */
+export function labProviders(root: string, network: LabNetworkSettings = {}): Required<Providers> {
+  return {
+    network: openBridgeNetwork({ root, ...network }),
+    volumes: openVolumeProvider({ root }),
+  };
+}
