@@ -11,7 +11,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,12 +63,33 @@ function cacheKey(extra: string): string {
   return h.digest('hex').slice(0, 16);
 }
 
-async function cached(name: string, build: (dir: string) => Promise<void>): Promise<string> {
+/** Older builds of a fixture (other keys) are removed once they are an hour old. */
+const STALE_MS = 60 * 60 * 1000;
+
+async function pruneStale(base: string, family: string, keep: string): Promise<void> {
+  for (const entry of await readdir(base).catch(() => [] as string[])) {
+    if (!entry.startsWith(`${family}-`) || join(base, entry) === keep) continue;
+    const st = await stat(join(base, entry)).catch(() => undefined);
+    if (st !== undefined && Date.now() - st.mtimeMs > STALE_MS) {
+      await rm(join(base, entry), { recursive: true, force: true });
+    }
+  }
+}
+
+/**
+ * The fixture `family` for the current inputs (`extra` adds to the key), built by `build`
+ * once and reused by every test file and later runs until an input changes.
+ */
+async function cached(
+  family: string,
+  build: (dir: string) => Promise<void>,
+  extra = '',
+): Promise<string> {
   const base = join(tmpdir(), 'lab-test-cache');
-  const final = join(base, `${name}-${cacheKey(name)}`);
+  const final = join(base, `${family}-${cacheKey(family + extra)}`);
   if (existsSync(final)) return final;
   await mkdir(base, { recursive: true });
-  const temp = await mkdtemp(join(base, `.${name}-`));
+  const temp = await mkdtemp(join(base, `.${family}-`));
   try {
     await build(temp);
     await rename(temp, final).catch(async (err: unknown) => {
@@ -79,6 +100,7 @@ async function cached(name: string, build: (dir: string) => Promise<void>): Prom
     await rm(temp, { recursive: true, force: true });
     throw err;
   }
+  await pruneStale(base, family, final);
   return final;
 }
 
@@ -178,17 +200,21 @@ export async function rewriteArchive(
  */
 export async function labBusyboxRoot(dest: string): Promise<string> {
   const rootfs = await busyboxRootfsTar();
-  const dir = await cached(`busybox-lab-root-${labSourcesDigest().slice(0, 12)}`, async (d) => {
-    const { createReadStream } = await import('node:fs');
-    const { openImageStore } = await import('../../src/images/index.js');
-    const { importRootfs } = await import('../../src/archives/index.js');
-    const images = await openImageStore(join(d, 'root'));
-    await importRootfs(images, createReadStream(rootfs), 'busybox:latest', {
-      config: { Env: [PATH_ENV], Cmd: ['sh'] },
-      created: '2000-01-01T00:00:00Z',
-      message: 'busybox-static rootfs',
-    });
-  });
+  const dir = await cached(
+    'busybox-lab-root',
+    async (d) => {
+      const { createReadStream } = await import('node:fs');
+      const { openImageStore } = await import('../../src/images/index.js');
+      const { importRootfs } = await import('../../src/archives/index.js');
+      const images = await openImageStore(join(d, 'root'));
+      await importRootfs(images, createReadStream(rootfs), 'busybox:latest', {
+        config: { Env: [PATH_ENV], Cmd: ['sh'] },
+        created: '2000-01-01T00:00:00Z',
+        message: 'busybox-static rootfs',
+      });
+    },
+    labSourcesDigest(),
+  );
   await run('cp', ['-a', join(dir, 'root'), dest]);
   return dest;
 }
