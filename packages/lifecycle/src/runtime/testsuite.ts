@@ -506,6 +506,29 @@ export function describeRuntime(name: string, options: RuntimeSuiteOptions): voi
       expect(host.out()).toContain(`/lab/${host.id}`);
     });
 
+    it('joins an existing network namespace by path, and sets the domain name', async () => {
+      const owner = await create(['sleep', '1000']);
+      const netns = await runtime.netnsPath(owner.id);
+      const inode = execFileSync('stat', ['-L', '-c', '%i', netns ?? ''], {
+        encoding: 'utf8',
+      }).trim();
+      const guest = await runToEnd(
+        [
+          'sh',
+          '-c',
+          'echo ns=$(readlink /proc/self/ns/net); echo domain=$(cat /proc/sys/kernel/domainname)',
+        ],
+        {
+          network: { mode: 'path', path: netns ?? '' },
+          domainname: 'lab.test',
+        },
+      );
+      expect(lines(guest.out()).get('ns')).toBe(`net:[${inode}]`);
+      // runc 1.1.5 (Debian 12) ignores config.json's domainname
+      if (runtime.name !== 'runc') expect(lines(guest.out()).get('domain')).toBe('lab.test');
+      await runtime.delete(owner.id, { force: true });
+    });
+
     it('refuses a second container with the same id', async () => {
       const c = await create(['true']);
       const bundle = join(tmp, 'bundles', c.id);

@@ -330,6 +330,16 @@ export function createBuiltinRuntime(options: BuiltinRuntimeOptions): Runtime {
     for (const [key, value] of Object.entries(spec.linux?.sysctl ?? {})) {
       steps.push({ kind: 'sysctl', file: join(proc, 'sys', ...key.split('.')), value });
     }
+    const newUts =
+      spec.linux?.namespaces?.some((n) => n.type === 'uts' && n.path === undefined) === true;
+    if (spec.domainname !== undefined && newUts) {
+      // busybox has no domainname setter: the kernel's file, in the new UTS namespace
+      steps.push({
+        kind: 'sysctl',
+        file: join(proc, 'sys', 'kernel', 'domainname'),
+        value: spec.domainname,
+      });
+    }
     for (const p of spec.linux?.maskedPaths ?? []) {
       const kind = await kernelPathKind(rootfs, p);
       if (kind !== undefined) {
