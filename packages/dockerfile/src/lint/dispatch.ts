@@ -33,7 +33,6 @@ export interface StageState extends StageEnvironment {
 
 interface Tracker {
   range?: SourceRange;
-  comments: readonly string[];
 }
 
 function validateNoSecretKey(instruction: string, key: string, cmd: Command, linter: Linter): void {
@@ -47,17 +46,20 @@ function validateNoSecretKey(instruction: string, key: string, cmd: Command, lin
   }
 }
 
+/**
+ * MultipleInstructionsDisallowed: reported at the earlier instruction (the one that will be
+ * ignored) while the later one is dispatched, so the later one's `# check=` comment applies.
+ */
 function validateUsedOnce(cmd: Command, tracker: Tracker, linter: Linter): void {
   if (tracker.range !== undefined) {
     linter.run(
       R.MultipleInstructionsDisallowed,
       tracker.range,
       R.MultipleInstructionsDisallowed.format(cmd.keyword),
-      tracker.comments,
+      cmd.comments,
     );
   }
   tracker.range = cmd.range;
-  tracker.comments = cmd.comments;
 }
 
 function checkExpose(
@@ -174,9 +176,9 @@ export function dispatchStage(
 ): void {
   const { linter, escapeToken } = ctx;
   const trackers = {
-    cmd: { comments: [] } as Tracker,
-    entrypoint: { comments: [] } as Tracker,
-    healthcheck: { comments: [] } as Tracker,
+    cmd: {} as Tracker,
+    entrypoint: {} as Tracker,
+    healthcheck: {} as Tracker,
   };
   const onUndefined = (names: ReadonlySet<string>, cmd: Command): void => {
     if (!state.envKnown) return;

@@ -118,6 +118,12 @@ describe('each build check', () => {
     ]);
   });
 
+  it('MultipleInstructionsDisallowed follows the check comment of the later instruction', () => {
+    expect(
+      check('FROM alpine\nCMD ["a"]\n# check=skip=MultipleInstructionsDisallowed\nCMD ["b"]\n'),
+    ).toEqual([]);
+  });
+
   it('LegacyKeyValueFormat', () => {
     expect(check('FROM alpine\nENV A b c\nLABEL x y\n')).toEqual([
       '2:1 LegacyKeyValueFormat: "ENV key=value" should be used instead of legacy "ENV key value" format',
