@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { execFileSync, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,7 +93,7 @@ describe.skipIf(skipReason !== undefined)('bridge network', () => {
 
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'lab-net-'));
-    net = openBridgeNetwork({ root: join(tmp, 'root'), bridge, subnet });
+    net = openBridgeNetwork({ stateDir: join(tmp, 'run'), bridge, subnet });
   });
 
   afterAll(async () => {
@@ -224,13 +224,13 @@ describe.skipIf(skipReason !== undefined)('bridge network', () => {
   });
 
   it('cleans up after a process that crashed right after connecting', async () => {
-    const root = join(tmp, 'root');
+    const stateDir = join(tmp, 'run');
     const script = join(tmp, 'crash.mts');
     const port = await freePort('tcp');
     await writeFile(
       script,
       `import { openBridgeNetwork } from ${JSON.stringify(join(import.meta.dirname, 'bridge-network.ts'))};
-const net = openBridgeNetwork({ root: ${JSON.stringify(root)}, bridge: ${JSON.stringify(bridge)}, subnet: ${JSON.stringify(subnet)} });
+const net = openBridgeNetwork({ stateDir: ${JSON.stringify(stateDir)}, bridge: ${JSON.stringify(bridge)}, subnet: ${JSON.stringify(subnet)} });
 await net.connect('crashed', { ports: { '80/tcp': [{ HostIp: '', HostPort: '${String(port)}' }] } });
 process.kill(process.pid, 'SIGKILL');
 `,
@@ -250,7 +250,7 @@ process.kill(process.pid, 'SIGKILL');
     expect(await containerRules(bridge, 'crashed')).toHaveLength(1);
 
     // a later process, with no memory of the attach, detaches it
-    const later = openBridgeNetwork({ root, bridge, subnet });
+    const later = openBridgeNetwork({ stateDir, bridge, subnet });
     await later.disconnect('crashed');
     expect(await linkExists(hostVethName('crashed'))).toBe(false);
     expect(await containerRules(bridge, 'crashed')).toEqual([]);
@@ -258,7 +258,7 @@ process.kill(process.pid, 'SIGKILL');
 
     // kernel objects without a record (crash before the state was written) go too
     const ep = await later.connect('unrecorded');
-    const stateFile = join(root, 'networks', 'bridge', 'state.json');
+    const stateFile = join(stateDir, bridge, 'state.json');
     const state = JSON.parse(await readFile(stateFile, 'utf8')) as {
       endpoints: Record<string, unknown>;
     };
@@ -267,6 +267,18 @@ process.kill(process.pid, 'SIGKILL');
     await later.disconnect('unrecorded');
     expect(await linkExists(hostVethName('unrecorded'))).toBe(false);
     expect(existsSync(ep.netns)).toBe(false);
+  });
+
+  it('reclaims the endpoint of a container whose directory is gone (its lab root was deleted)', async () => {
+    const owner = join(tmp, 'owner-dir');
+    await mkdir(owner);
+    const orphan = await net.connect('orphan', { owner });
+    await rm(owner, { recursive: true });
+    await net.connect('newcomer');
+    expect(await net.endpoint('orphan')).toBeUndefined();
+    expect(await linkExists(orphan.hostVeth)).toBe(false);
+    expect(existsSync(orphan.netns)).toBe(false);
+    await net.disconnect('newcomer');
   });
 
   it('runs a real container in the namespace, reachable through its published port', async () => {

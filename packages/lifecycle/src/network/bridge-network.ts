@@ -11,7 +11,7 @@
  * up by any later command.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { failedPrecondition, notFound } from '@lab/oci';
 import type { ResolvConf } from '../bundle/etc-files.js';
@@ -27,7 +27,7 @@ import {
   removeNetns,
 } from './links.js';
 import type { Endpoint, NetworkState } from './network-state.js';
-import { networkDir, readNetworkState, updateNetworkState } from './network-state.js';
+import { readNetworkState, updateNetworkState } from './network-state.js';
 import {
   ensureNetworkRules,
   publishPorts,
@@ -42,16 +42,18 @@ export const DEFAULT_BRIDGE = { name: 'bridge', bridge: 'lab0', subnet: '10.89.0
 
 /** Options of {@link openBridgeNetwork}. */
 export interface BridgeNetworkOptions {
-  /** The lab root: state lives in `<root>/networks/<name>/`. */
-  root: string;
+  /**
+   * Host-wide runtime state: the IPAM record goes to `<stateDir>/<bridge>/state.json` and the
+   * namespaces are pinned under `<stateDir>/<bridge>/netns/` (default `/run/lab/networks`).
+   * Every lab root on the host shares the bridge, so they share its record too.
+   */
+  stateDir?: string;
   /** The network's name, as `--network` takes it (default `bridge`). */
   name?: string;
   /** The Linux bridge's name (≤ 15 characters; default `lab0`). */
   bridge?: string;
   /** The IPv4 subnet (default `10.89.0.0/24`); the bridge takes its first address. */
   subnet?: string;
-  /** Where container namespaces are pinned (default `<root>/networks/<name>/netns`). */
-  netnsDir?: string;
   /**
    * Turn on `net.ipv4.ip_forward` (as dockerd does at start), so containers reach beyond the
    * host. Off by default: lab never changes host-wide settings unless asked to.
@@ -65,6 +67,8 @@ export interface BridgeNetworkOptions {
 export interface ConnectOptions {
   /** docker's `PortBindings` (`{"80/tcp": [{HostIp: "", HostPort: "8080"}]}`). */
   ports?: PortBindings;
+  /** A path that exists while the endpoint is wanted (see {@link Endpoint.owner}). */
+  owner?: string;
 }
 
 /** A bridge network: a {@link NetworkProvider} plus the operations behind it. */
@@ -86,6 +90,15 @@ export interface BridgeNetwork extends NetworkProvider {
   remove(options?: { force?: boolean }): Promise<void>;
 }
 
+async function pathExists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The host end of a container's veth pair: `veth` + 11 hex digits of a hash of its id. */
 export function hostVethName(id: string): string {
   return `veth${createHash('sha256').update(id).digest('hex').slice(0, 11)}`;
@@ -105,9 +118,11 @@ export function containerResolv(hostText: string): ResolvConf {
   return `${text === '' ? '' : `${text}\n`}nameserver 8.8.8.8\nnameserver 8.8.4.4\n`;
 }
 
-/** Opens (without touching the kernel yet) the bridge network of a lab root. */
-export function openBridgeNetwork(options: BridgeNetworkOptions): BridgeNetwork {
-  const root = options.root;
+/** The default host-wide state directory of bridge networks. */
+export const DEFAULT_NETWORK_STATE_DIR = '/run/lab/networks';
+
+/** Opens (without touching the kernel yet) a bridge network. */
+export function openBridgeNetwork(options: BridgeNetworkOptions = {}): BridgeNetwork {
   const name = options.name ?? DEFAULT_BRIDGE.name;
   const bridge = options.bridge ?? DEFAULT_BRIDGE.bridge;
   if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}$/.test(bridge)) {
@@ -117,7 +132,8 @@ export function openBridgeNetwork(options: BridgeNetworkOptions): BridgeNetwork 
   }
   const subnet = parseSubnet(options.subnet ?? DEFAULT_BRIDGE.subnet);
   const gateway = gatewayOf(subnet);
-  const netnsDir = options.netnsDir ?? join(networkDir(root, name), 'netns');
+  const dir = join(options.stateDir ?? DEFAULT_NETWORK_STATE_DIR, bridge);
+  const netnsDir = join(dir, 'netns');
   const netnsOf = (id: string) => join(netnsDir, id);
   let ready: Promise<void> | undefined;
 
@@ -144,10 +160,10 @@ export function openBridgeNetwork(options: BridgeNetworkOptions): BridgeNetwork 
   }
 
   async function disconnect(id: string): Promise<void> {
-    const known = (await readNetworkState(root, name))?.endpoints[id];
+    const known = (await readNetworkState(dir))?.endpoints[id];
     await teardown(id, known);
     if (known === undefined) return;
-    await updateNetworkState(root, name, initial, (state) => {
+    await updateNetworkState(dir, initial, (state) => {
       if (!(id in state.endpoints)) return Promise.resolve({ result: undefined });
       const endpoints = Object.fromEntries(
         Object.entries(state.endpoints).filter(([k]) => k !== id),
@@ -162,7 +178,7 @@ export function openBridgeNetwork(options: BridgeNetworkOptions): BridgeNetwork 
       throw err;
     });
     await ready;
-    const endpoint = await updateNetworkState(root, name, initial, async (state) => {
+    const endpoint = await updateNetworkState(dir, initial, async (state) => {
       if (state.subnet !== subnet.cidr) {
         throw failedPrecondition(
           `network "${name}" was created with subnet ${state.subnet}, not ${subnet.cidr}: remove it first (no container may use it)`,
@@ -170,7 +186,16 @@ export function openBridgeNetwork(options: BridgeNetworkOptions): BridgeNetwork 
       }
       const previous = state.endpoints[id];
       if (previous !== undefined) await teardown(id, previous);
-      const others = Object.values(state.endpoints).filter((e) => e.containerId !== id);
+      const others: Endpoint[] = [];
+      for (const e of Object.values(state.endpoints)) {
+        if (e.containerId === id) continue;
+        if (e.owner !== undefined && !(await pathExists(e.owner))) {
+          // its container (or whole lab root) was deleted without a detach: reclaim
+          await teardown(e.containerId, e);
+          continue;
+        }
+        others.push(e);
+      }
       const address = nextFreeAddress(subnet, new Set(others.map((e) => e.address)));
       const ports = await resolvePorts(
         o.ports ?? {},
@@ -184,9 +209,11 @@ export function openBridgeNetwork(options: BridgeNetworkOptions): BridgeNetwork 
         netns: netnsOf(id),
         ports,
         created: new Date().toISOString(),
+        ...(o.owner === undefined ? {} : { owner: o.owner }),
       };
       // recorded before anything exists in the kernel: a crash from here on is undone by disconnect
-      return { next: { ...state, endpoints: { ...state.endpoints, [id]: ep } }, result: ep };
+      const endpoints = Object.fromEntries(others.map((e) => [e.containerId, e]));
+      return { next: { ...state, endpoints: { ...endpoints, [id]: ep } }, result: ep };
     });
     try {
       await createNetns(endpoint.netns);
@@ -249,12 +276,12 @@ export function openBridgeNetwork(options: BridgeNetworkOptions): BridgeNetwork 
     connect,
     disconnect,
     async endpoint(id) {
-      return (await readNetworkState(root, name))?.endpoints[id];
+      return (await readNetworkState(dir))?.endpoints[id];
     },
-    state: () => readNetworkState(root, name),
+    state: () => readNetworkState(dir),
     async attach(c: Container): Promise<NetworkAttachment> {
       checkMode(c);
-      const ep = await connect(c.id, { ports: c.config.HostConfig.PortBindings });
+      const ep = await connect(c.id, { ports: c.config.HostConfig.PortBindings, owner: c.dir });
       const hostResolv = await readFile(options.resolvConf ?? '/etc/resolv.conf', 'utf8').catch(
         () => '',
       );
@@ -262,14 +289,15 @@ export function openBridgeNetwork(options: BridgeNetworkOptions): BridgeNetwork 
         network: { mode: 'path', path: ep.netns },
         address: ep.address,
         resolv: containerResolv(hostResolv),
-        settings: settingsOf(ep, await readNetworkState(root, name)),
+        settings: settingsOf(ep, await readNetworkState(dir)),
       };
     },
     async detach(c: Container): Promise<void> {
+      if (['none', 'host'].includes(c.config.HostConfig.NetworkMode)) return;
       await disconnect(c.id);
     },
     async remove(o = {}) {
-      const state = await readNetworkState(root, name);
+      const state = await readNetworkState(dir);
       const ids = Object.keys(state?.endpoints ?? {});
       if (ids.length > 0 && o.force !== true) {
         throw failedPrecondition(

@@ -1,13 +1,14 @@
 /**
- * The providers a lab root gets by default: the `bridge` network (`lab0`, 10.89.0.0/24) and the
- * local volume store. The container layer asks for them through `providersFor(root)`; a
+ * The providers a lab root gets by default: the `bridge` network (`lab0`, 10.89.0.0/24, state in
+ * `/run/lab/networks/lab0`, shared by every root on the host like the bridge itself) and the
+ * root's local volume store. The container layer asks for them through `providersFor(root)`; a
  * composition root (the CLI, the monitor, tests) installs them with
  *
  * ```ts
  * registerProviders((root) => labProviders(root));
  * ```
  *
- * or passes `providers: labProviders(root, { bridge: 'labt0', subnet: '10.89.7.0/24' })` to
+ * or passes `providers: labProviders(root, { bridge: 'labt0', subnet: '10.89.7.0/24', stateDir })` to
  * `openContainers`. Both providers are constructible from the root alone and keep all their
  * state on disk, so the monitor (another process) gets the same behaviour on restarts.
  */
@@ -16,13 +17,13 @@ import { openVolumeProvider } from '../volumes/volume-provider.js';
 import type { BridgeNetworkOptions } from './bridge-network.js';
 import { openBridgeNetwork } from './bridge-network.js';
 
-/** Settings of the default bridge network (everything but the root). */
-export type LabNetworkSettings = Omit<BridgeNetworkOptions, 'root'>;
+/** Settings of the default bridge network. */
+export type LabNetworkSettings = BridgeNetworkOptions;
 
 /** The bridge network and volume providers of `root`. */
 export function labProviders(root: string, network: LabNetworkSettings = {}): Required<Providers> {
   return {
-    network: openBridgeNetwork({ root, ...network }),
+    network: openBridgeNetwork(network),
     volumes: openVolumeProvider({ root }),
   };
 }

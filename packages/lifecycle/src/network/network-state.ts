@@ -1,7 +1,9 @@
 /**
- * The record of one bridge network: which container holds which address and which host
- * ports, at `<root>/networks/<name>/state.json`, rewritten atomically under the lock
- * `<root>/networks/<name>/lock`. An endpoint is recorded *before* the kernel objects are made,
+ * The record of one bridge: which container holds which address and which host ports, at
+ * `<dir>/state.json`, rewritten atomically under the lock `<dir>/lock`. The directory is
+ * host-wide runtime state (default `/run/lab/networks/<bridge>`, as podman keeps its IPAM
+ * under /run/containers/networks): the bridge, the veths and the rules are host-wide too, and
+ * all of them are gone after a reboot, as is /run. An endpoint is recorded *before* the kernel objects are made,
  * so a crash in between leaves an entry that `detach` (which also derives every name from the
  * container id) removes later; nothing is ever orphaned without a record or a derivable name.
  */
@@ -32,6 +34,11 @@ export interface Endpoint {
   ports: PublishedPort[];
   /** RFC 3339 time of the attach. */
   created: string;
+  /**
+   * A path that exists as long as the endpoint is wanted (the container's directory): an
+   * endpoint whose owner is gone (its lab root was deleted) is reclaimed by the next connect.
+   */
+  owner?: string;
 }
 
 /** state.json of a network. */
@@ -45,17 +52,9 @@ export interface NetworkState {
   endpoints: Record<string, Endpoint>;
 }
 
-/** The directory of network `name` under `root`. */
-export function networkDir(root: string, name: string): string {
-  return join(root, 'networks', name);
-}
-
 /** Reads the state (undefined when the network was never used). */
-export async function readNetworkState(
-  root: string,
-  name: string,
-): Promise<NetworkState | undefined> {
-  const file = join(networkDir(root, name), 'state.json');
+export async function readNetworkState(dir: string): Promise<NetworkState | undefined> {
+  const file = join(dir, 'state.json');
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -80,15 +79,13 @@ export async function readNetworkState(
  * undefined) atomically before releasing the lock.
  */
 export async function updateNetworkState<T>(
-  root: string,
-  name: string,
+  dir: string,
   initial: () => NetworkState,
   fn: (state: NetworkState) => Promise<{ next?: NetworkState; result: T }>,
 ): Promise<T> {
-  const dir = networkDir(root, name);
   await mkdir(dir, { recursive: true });
   return withFileLock(join(dir, 'lock'), async () => {
-    const state = (await readNetworkState(root, name)) ?? initial();
+    const state = (await readNetworkState(dir)) ?? initial();
     const { next, result } = await fn(state);
     if (next !== undefined)
       await writeFileAtomic(join(dir, 'state.json'), `${JSON.stringify(next, null, 2)}\n`);
