@@ -14,6 +14,7 @@ APT_PACKAGES=(
   docker.io        # dockerd: the build oracle
   docker-registry  # a local registry for the registry client
   uidmap attr iproute2 util-linux tmux hyperfine jq
+  iptables         # lab's bridge network: published ports are DNAT rules
   zstd openssl     # zstd: oracle for zstd layers; openssl: fast sha256 of big layers
 )
 
