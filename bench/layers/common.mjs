@@ -42,22 +42,35 @@ export function makeTree(root, { files = 4000, bigFile = 24 << 20 } = {}) {
   return total;
 }
 
+/** CPU ms used so far by this process (all threads) plus its waited-for children (tar, openssl…). */
+export function cpuMs() {
+  const self = process.cpuUsage();
+  const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[13]) + Number(fields[14]); // cutime + cstime, in 1/100 s
+  return (self.user + self.system) / 1000 + ticks * 10;
+}
+
 /**
- * Runs each of `fns` `runs` times, interleaved (a, b, a, b…) so both see the same machine load,
- * with `before` (untimed, followed by sync) ahead of every run; returns the best time of each (ms).
+ * Runs each of `fns` `runs` times, interleaved (a, b, a, b…) so all see the same machine load,
+ * with `before` (untimed, followed by sync) ahead of every run. Returns, for each, the best wall
+ * time and the best CPU time (user + system, children included), in ms.
  */
 export async function bestOf(runs, before, fns) {
-  const mins = fns.map(() => Infinity);
+  const wall = fns.map(() => Infinity);
+  const cpu = fns.map(() => Infinity);
   for (let i = 0; i < runs; i++) {
     for (const [k, fn] of fns.entries()) {
       await before();
       execFileSync('sync');
+      const c = cpuMs();
       const t = process.hrtime.bigint();
       await fn();
-      mins[k] = Math.min(mins[k], Number(process.hrtime.bigint() - t) / 1e6);
+      wall[k] = Math.min(wall[k], Number(process.hrtime.bigint() - t) / 1e6);
+      cpu[k] = Math.min(cpu[k], cpuMs() - c);
     }
   }
-  return mins;
+  return fns.map((_, k) => ({ wall: wall[k], cpu: cpu[k] }));
 }
 
 export function loadNote() {
@@ -69,7 +82,11 @@ export function rmrf(p) {
   execFileSync('rm', ['-rf', p]);
 }
 
-export function line(label, ms, bytes) {
-  const mbs = bytes / 1e6 / (ms / 1000);
-  return `${label.padEnd(34)} ${ms.toFixed(0).padStart(6)} ms  ${mbs.toFixed(0).padStart(5)} MB/s`;
+export function line(label, t, bytes) {
+  const mbs = bytes / 1e6 / (t.wall / 1000);
+  return `${label.padEnd(30)} wall ${t.wall.toFixed(0).padStart(6)} ms ${mbs.toFixed(0).padStart(5)} MB/s   cpu ${t.cpu.toFixed(0).padStart(6)} ms`;
+}
+
+export function ratios(label, ref, lab) {
+  return `  ${label}: throughput ratio lab/ref ${(ref.wall / lab.wall).toFixed(2)}x (wall), ${(ref.cpu / lab.cpu).toFixed(2)}x (cpu)`;
 }

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createLayer } from '../../packages/layers/dist/index.js';
-import { bestOf, line, loadNote, makeTree, rmrf } from './common.mjs';
+import { bestOf, line, loadNote, makeTree, ratios, rmrf } from './common.mjs';
 
 const RUNS = Number(process.env.RUNS ?? 3);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-bench-create-'));
@@ -37,7 +37,7 @@ try {
     ]);
     console.log(line(`GNU tar ${flags.join(' ')} (${name})`, tar, size));
     console.log(line(`lab createLayer (${name})`, ours, size));
-    console.log(`  throughput ratio lab/tar: ${(tar / ours).toFixed(2)}x`);
+    console.log(ratios(name, tar, ours));
   }
 
   // busybox rootfs
@@ -57,7 +57,7 @@ try {
   );
   console.log(line('GNU tar -czf (busybox)', tarBB, bbSize));
   console.log(line('lab createLayer (busybox)', labBB, bbSize));
-  console.log(`  throughput ratio lab/tar: ${(tarBB / labBB).toFixed(2)}x`);
+  console.log(ratios('busybox', tarBB, labBB));
   console.log(loadNote());
 } finally {
   rmrf(tmp);

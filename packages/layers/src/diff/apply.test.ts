@@ -126,7 +126,11 @@ describe('applyLayer matches GNU tar -x', () => {
     fs.writeFileSync(file, gzipSync(layer));
     const dir = fresh('from-path');
     const result = await applyLayer(file, dir);
-    expect(result).toMatchObject({ diffID: sha256(layer), compression: 'gzip', size: layer.length });
+    expect(result).toMatchObject({
+      diffID: sha256(layer),
+      compression: 'gzip',
+      size: layer.length,
+    });
     expect(describeTree(dir)).toEqual(describeTree(tree));
   });
 

@@ -1,9 +1,15 @@
 /**
  * A sha256 of a stream that, once the stream is big, is computed beside the work instead of on
- * the main thread: by an `openssl dgst -sha256` child process when `openssl` is on PATH (it uses
- * the CPU's SHA extensions: about 5x faster here than Node's bundled OpenSSL build), otherwise by
- * a worker thread. sha256 is the largest CPU cost of applying or creating a layer. Small streams
- * are hashed inline at the end: starting a helper costs more than hashing a few MB.
+ * the main thread: by a worker thread (default), or by an `openssl dgst -sha256` child process.
+ * sha256 is the largest CPU cost of applying or creating a layer. Small streams are hashed inline
+ * at the end: starting a helper costs more than hashing a few MB.
+ *
+ * Why a worker by default: messages to a worker are processed on its own thread even while the
+ * main thread runs a long chain of synchronous file writes, so hashing truly overlaps. Writes to
+ * a child's stdin pipe (64 KiB) only progress when the main event loop turns, so during such a
+ * chain the data queues up and openssl hashes it at the end, serially (measured here). openssl is
+ * ~5x cheaper in CPU on this machine (Node's bundled OpenSSL does not use the SHA extensions),
+ * which pays off when the caller's loop turns often.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -117,7 +123,7 @@ function workerHelper(): Helper {
 export interface StreamDigestOptions {
   /** Bytes hashed inline before a helper takes over (default 8 MiB). */
   threshold?: number;
-  /** Which helper hashes big streams (default: openssl when on PATH, else a worker thread). */
+  /** Which helper hashes big streams (default `worker`; `openssl` falls back to a worker when absent). */
   helper?: 'openssl' | 'worker';
 }
 
@@ -147,7 +153,7 @@ export class StreamDigest {
     this.#held.push(chunk);
     this.#heldBytes += chunk.length;
     if (this.#heldBytes >= this.#threshold) {
-      const openssl = this.#helperKind === 'worker' ? undefined : findOnPath('openssl');
+      const openssl = this.#helperKind === 'openssl' ? findOnPath('openssl') : undefined;
       const helper = openssl !== undefined ? opensslHelper(openssl) : workerHelper();
       for (const held of this.#held) helper.update(held);
       this.#held = [];
