@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isInvalidArgument, sha256 } from '@lab/oci';
 import { busyboxRootfsTar, missingTool, rewriteArchive } from '../../test/interop/fixtures.js';
 import { applyLayer } from '../diff/index.js';
+import { gc } from '../gc/index.js';
 import { openImageStore, type ImageStore } from '../images/image-store.js';
 import { listTree } from '../testsuite/tree-listing.js';
 import { importRootfs } from './import-rootfs.js';
@@ -80,6 +81,21 @@ describe.skipIf(missing !== undefined)('importRootfs', () => {
     await chmod(target, 0o755);
     await applyLayer(await images.content.reader(first.diffID), target);
     expect(await listTree(target)).toEqual(await listTree(expected));
+  });
+
+  it('a gc running during the import never takes the new layer', async () => {
+    const images = await fresh();
+    for (let i = 0; i < 3; i++) {
+      const [result] = await Promise.all([
+        importRootfs(images, createReadStream(rootfsTar), `race:${String(i)}`),
+        gc(images),
+        gc(images),
+      ]);
+      await gc(images);
+      expect(await images.content.has(result.diffID)).toBe(true);
+      await images.removeEntries((await images.get(`race:${String(i)}`)).digest);
+      await gc(images);
+    }
   });
 
   it('refuses a truncated tar or a tar with names that climb out, naming nothing', async () => {

@@ -17,7 +17,7 @@ import {
   type Platform,
 } from '@lab/oci';
 import type { ContentStore } from '../content/index.js';
-import { withLease } from '../gc/lease.js';
+import { withLease, type Lease } from '../gc/lease.js';
 import { commitImage } from '../images/commit-image.js';
 import type { ImageStore } from '../images/image-store.js';
 import { normalizeImageName } from '../images/names.js';
@@ -54,6 +54,7 @@ export interface ImportResult {
 async function ingestLayer(
   content: ContentStore,
   source: Readable | AsyncIterable<Uint8Array>,
+  lease: Lease,
   signal: AbortSignal | undefined,
 ): Promise<{ digest: Digest; size: number }> {
   const { stream } = decompressArchive(source);
@@ -70,6 +71,8 @@ async function ingestLayer(
       if (entry.header.name !== './' && entry.header.name !== '.')
         cleanArchivePath(entry.header.name.replace(/^\/+/, ''));
     }
+    // leased before it appears under its name, so a concurrent gc never sees it unleased
+    await lease.add(writer.digest());
     return await writer.commit();
   } catch (err) {
     await writer.abort();
@@ -87,8 +90,7 @@ export async function importRootfs(
   const fullName = name === undefined ? undefined : normalizeImageName(name);
   const tarSource = 'directory' in source ? directoryLayer(source.directory) : source;
   return withLease(images.root, async (lease) => {
-    const layer = await ingestLayer(images.content, tarSource, options.signal);
-    await lease.add(layer.digest);
+    const layer = await ingestLayer(images.content, tarSource, lease, options.signal);
     const created = options.created ?? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
     const platform = options.platform ?? hostPlatform();
     options.signal?.throwIfAborted();

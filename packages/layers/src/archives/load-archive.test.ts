@@ -131,6 +131,24 @@ describe.skipIf(missing !== undefined)('loadArchive', () => {
     expect(await readdir(join(content.root, 'ingest'))).toEqual([]);
   });
 
+  it('two loads and a gc running at once leave both images complete', async () => {
+    const content = await fresh();
+    await Promise.all([
+      loadArchive(content, createReadStream(tools.dockerArchive)),
+      loadArchive(content, createReadStream(tools.ociArchive)),
+      gc(content),
+      gc(content),
+    ]);
+    await gc(content);
+    const listed = await content.list();
+    expect(listed).toHaveLength(2); // same config, two manifests (uncompressed vs gzip layer)
+    for (const image of listed) {
+      const resolved = await content.resolve(image.digest);
+      for (const layer of resolved.layers)
+        expect(await content.content.has(layer.digest)).toBe(true);
+    }
+  });
+
   it('loads an untagged image (RepoTags null) as a dangling image named by ID', async () => {
     const content = await fresh();
     const bad = join(tmp, 'untagged.tar');

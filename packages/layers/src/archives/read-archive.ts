@@ -50,7 +50,7 @@ export interface ReadArchiveOptions {
   smallFileLimit?: number;
   /** Total bytes kept in memory before small files are spooled too (default 64 MiB). */
   memoryLimit?: number;
-  /** Called with each blob committed to the store (to lease it against gc). */
+  /** Called with the digest of each blob about to be committed (to lease it against gc). */
   onBlob?: (digest: Digest) => Promise<void>;
 }
 
@@ -163,6 +163,8 @@ export async function readArchive(
     const writer = await store.writer({ ref: `archive-${path}` });
     try {
       await spool(entry.body, writer);
+      // leased BEFORE the blob appears under its name, so a concurrent gc never sees it unleased
+      await options.onBlob?.(writer.digest());
       const result = await writer.commit(
         header.size,
         claimed !== undefined && claimed.startsWith('sha256:') ? claimed : undefined,
