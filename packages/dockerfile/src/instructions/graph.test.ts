@@ -131,6 +131,19 @@ describe('the stage graph', () => {
     expect(failure(text)).toEqual({ message, line });
   });
 
+  it('follows ONBUILD triggers of a base stage into the stages that build on it', () => {
+    const g = graph(
+      'FROM alpine AS assets\nFROM alpine AS base\nONBUILD COPY --from=assets /a /a\nFROM base AS app\nFROM scratch AS other\n',
+    );
+    const app = g.findStage('app')!;
+    expect(app.dependencies).toMatchObject([
+      { source: { kind: 'stage', index: 0 }, via: 'copy-from', onbuild: true },
+    ]);
+    expect(app.dependencies[0]!.instruction.range.start.line).toBe(4);
+    expect(g.stagesFor('app').map((s) => s.displayName)).toEqual(['assets', 'base', 'app']);
+    expect(g.findStage('base')!.dependencies).toEqual([]);
+  });
+
   it('reports an unknown target', () => {
     expect(() => graph('FROM a AS x\n', { target: 'y' })).toThrow(
       'target stage "y" could not be found',

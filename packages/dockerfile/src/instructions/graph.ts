@@ -10,6 +10,8 @@ import { defaultArgs, evaluateMetaArgs, formatPlatform } from './args.js';
 import type { MetaArgInfo, Platform } from './args.js';
 import { DockerfileError, errorAt } from './error.js';
 import { withSuggestion } from './suggest.js';
+import { parse } from '../parser/parse.js';
+import { parseInstruction } from './parse.js';
 import { parsePlatformSpecifier } from './platform.js';
 import type { Command, ParsedDockerfile, Stage } from './types.js';
 
@@ -24,6 +26,30 @@ export interface StageDependency {
   readonly source: StageSource;
   readonly via: 'copy-from' | 'mount-from';
   readonly instruction: Command;
+  /** The instruction is an ONBUILD trigger of the base stage, run in this stage. */
+  readonly onbuild?: boolean;
+}
+
+/**
+ * The ONBUILD triggers of `base` as they run in `stage` (BuildKit `initOnBuildTriggers`):
+ * each expression parsed alone and located at the stage's FROM. Triggers that do not parse
+ * are left out here; building the stage reports them.
+ */
+function onbuildTriggers(base: Stage, stage: Stage): Command[] {
+  const out: Command[] = [];
+  for (const cmd of base.commands) {
+    if (cmd.kind !== 'onbuild') continue;
+    try {
+      const parsed = parse(cmd.expression);
+      if (parsed.instructions.length !== 1) continue;
+      const instruction = parseInstruction(parsed.instructions[0]!);
+      if (instruction.kind === 'from') continue;
+      out.push({ ...instruction, range: stage.from.range, comments: stage.from.comments });
+    } catch {
+      continue;
+    }
+  }
+  return out;
 }
 
 /** A stage with its FROM resolved. */
@@ -180,7 +206,9 @@ export function resolveBuildGraph(
   const lookup = (name: string): number | undefined => byName.get(name.toLowerCase());
   const withDeps: ResolvedStage[] = resolved.map((r) => {
     const dependencies: StageDependency[] = [];
-    for (const cmd of r.stage.commands) {
+    const triggers =
+      r.base.kind === 'stage' ? onbuildTriggers(resolved[r.base.index]!.stage, r.stage) : [];
+    for (const cmd of [...triggers, ...r.stage.commands]) {
       if (cmd.kind === 'copy' && cmd.from !== undefined) {
         let source: StageSource;
         if (isGoInt(cmd.from)) {
@@ -194,7 +222,12 @@ export function resolveBuildGraph(
           source =
             index === undefined ? { kind: 'image', ref: cmd.from } : { kind: 'stage', index };
         }
-        dependencies.push({ source, via: 'copy-from', instruction: cmd });
+        dependencies.push({
+          source,
+          via: 'copy-from',
+          instruction: cmd,
+          ...(triggers.includes(cmd) ? { onbuild: true } : {}),
+        });
       }
       if (cmd.kind === 'run') {
         for (const mount of cmd.mounts) {
@@ -202,7 +235,12 @@ export function resolveBuildGraph(
           const index = lookup(mount.from);
           const source: StageSource =
             index === undefined ? { kind: 'image', ref: mount.from } : { kind: 'stage', index };
-          dependencies.push({ source, via: 'mount-from', instruction: cmd });
+          dependencies.push({
+            source,
+            via: 'mount-from',
+            instruction: cmd,
+            ...(triggers.includes(cmd) ? { onbuild: true } : {}),
+          });
         }
       }
     }
