@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -180,6 +181,65 @@ describe('createLayer from two trees', () => {
     expect(gnu).toEqual(ours);
     expect(bb).toEqual(ours);
   });
+});
+
+describe('interop', () => {
+  it.skipIf(!isRoot || !hasTool('umoci') || !hasTool('skopeo'))(
+    'umoci unpacks an image made of our layer into the same tree; skopeo verifies its digests',
+    async () => {
+      const upper = fresh();
+      makeFixtureTree(upper);
+      const { blob, result } = await layerOf({ kind: 'trees', upper });
+      const layout = fresh();
+      const put = (data: Buffer | string): { digest: string; size: number } => {
+        const buf = Buffer.from(data);
+        const digest = `sha256:${createHash('sha256').update(buf).digest('hex')}`;
+        fs.mkdirSync(path.join(layout, 'blobs/sha256'), { recursive: true });
+        fs.writeFileSync(path.join(layout, 'blobs/sha256', digest.slice(7)), buf);
+        return { digest, size: buf.length };
+      };
+      const layerDesc = put(blob);
+      expect(layerDesc).toEqual({ digest: result.digest, size: result.size });
+      const config = put(
+        JSON.stringify({
+          architecture: 'amd64',
+          os: 'linux',
+          config: {},
+          rootfs: { type: 'layers', diff_ids: [result.diffID] },
+        }),
+      );
+      const manifest = put(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+          layers: [{ mediaType: result.mediaType, ...layerDesc }],
+        }),
+      );
+      fs.writeFileSync(path.join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+      fs.writeFileSync(
+        path.join(layout, 'index.json'),
+        JSON.stringify({
+          schemaVersion: 2,
+          manifests: [
+            {
+              mediaType: 'application/vnd.oci.image.manifest.v1+json',
+              ...manifest,
+              annotations: { 'org.opencontainers.image.ref.name': 'latest' },
+            },
+          ],
+        }),
+      );
+      const bundle = path.join(fresh(), 'bundle');
+      execFileSync('umoci', ['unpack', '--image', `${layout}:latest`, bundle], { stdio: 'pipe' });
+      expect(describeTree(path.join(bundle, 'rootfs'))).toEqual(describeTree(upper));
+      const copy = path.join(fresh(), 'dir');
+      execFileSync('skopeo', ['copy', '--quiet', `oci:${layout}:latest`, `dir:${copy}`], {
+        stdio: 'pipe',
+      });
+      expect(fs.readFileSync(path.join(copy, result.digest.slice(7))).equals(blob)).toBe(true);
+    },
+  );
 });
 
 describe('createLayer from an overlay upper dir', () => {
