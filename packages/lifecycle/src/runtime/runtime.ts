@@ -70,6 +70,8 @@ export interface ExecProcess {
   readonly pid: number;
   /** Resolves when it exits. */
   wait(): Promise<ExitStatus>;
+  /** Signals the process inside the container (what `docker exec` forwards on ^C). */
+  kill(signal: NodeJS.Signals | number): Promise<void>;
 }
 
 /** What a runtime can do. */

@@ -377,6 +377,24 @@ export function describeRuntime(name: string, options: RuntimeSuiteOptions): voi
       expect(Number(v.get('pid'))).toBeLessThanOrEqual(6);
       expect(v.get('uid')).toBe('0');
 
+      const trapFile = join(tmp, `${c.id}.trap`);
+      const trapOut = openSync(trapFile, 'w');
+      const sleeper = await runtime.exec(
+        c.id,
+        {
+          ...proc,
+          args: ['sh', '-c', 'trap "exit 9" TERM; echo ready; while :; do sleep 0.05; done'],
+        },
+        { stdio: ['ignore', trapOut, trapOut] },
+      );
+      closeSync(trapOut);
+      await until(
+        () => readFileSync(trapFile, 'utf8').includes('ready') || undefined,
+        'the exec trap',
+      );
+      await sleeper.kill('SIGTERM');
+      expect((await sleeper.wait()).exitCode).toBe(9);
+
       const asNobody = await runtime.exec(c.id, {
         ...proc,
         user: { uid: 65534, gid: 65534 },

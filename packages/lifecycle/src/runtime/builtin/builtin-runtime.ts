@@ -21,7 +21,7 @@ import type { Cgroup, CgroupMode } from '../../cgroups/cgroup.js';
 import { detectCgroupMode, openCgroup } from '../../cgroups/cgroup.js';
 import { waitForExit } from '../exit-status.js';
 import { pinNetns, unpinNetns } from '../netns.js';
-import { isSameProcessAlive, processStat, signalNumber } from '../process-info.js';
+import { childrenOf, isSameProcessAlive, processStat, signalNumber } from '../process-info.js';
 import type {
   CreateOptions,
   ExecOptions,
@@ -777,7 +777,23 @@ export function createBuiltinRuntime(options: BuiltinRuntimeOptions): Runtime {
         child.once('spawn', resolveSpawn);
         child.once('error', rejectSpawn);
       });
-      return { pid: child.pid ?? 0, wait: () => done };
+      const pid = child.pid ?? 0;
+      return {
+        pid,
+        wait: () => done,
+        async kill(sig) {
+          // `pid` is busybox nsenter, which waits for its child in the container's pid
+          // namespace without forwarding signals: signal that child
+          const targets = await childrenOf(pid);
+          for (const target of targets.length > 0 ? targets : [pid]) {
+            try {
+              process.kill(target, signalNumber(sig));
+            } catch {
+              // exited meanwhile
+            }
+          }
+        },
+      };
     },
 
     async netnsPath(id) {

@@ -390,7 +390,15 @@ export function createOciRuntime(options: OciRuntimeOptions): Runtime {
         child.once('spawn', r);
         child.once('error', j);
       });
-      return { pid: child.pid ?? 0, wait: () => done };
+      return {
+        pid: child.pid ?? 0,
+        wait: () => done,
+        async kill(sig) {
+          // a foreground `runc exec` forwards the signals it gets to the process
+          if (child.exitCode === null && child.signalCode === null) child.kill(signalNumber(sig));
+          await Promise.resolve();
+        },
+      };
     },
 
     async netnsPath(id) {
