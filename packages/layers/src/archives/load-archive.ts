@@ -9,7 +9,7 @@
  * leaves `index.json` untouched; blobs committed by then are unreferenced and `gc` removes them.
  */
 import type { Readable } from 'node:stream';
-import { invalidArgument, isLabError, type Digest } from '@lab/oci';
+import { failedPrecondition, invalidArgument, isLabError, type Digest } from '@lab/oci';
 import { withLease } from '../gc/lease.js';
 import type { ImageStore } from '../images/image-store.js';
 import { updateIndex } from '../images/index-file.js';
@@ -100,7 +100,22 @@ export async function loadArchive(
       });
     }
     options.signal?.throwIfAborted();
-    await updateIndex(root, (entries) => {
+    await updateIndex(root, async (entries) => {
+      // Under the index lock no gc runs: make sure none took a blob between its lease scan and
+      // our commit (index.json must never name an image whose blobs are gone).
+      for (const { image } of named) {
+        for (const digest of [
+          image.manifest.descriptor.digest,
+          ...image.blobs.map((b) => b.digest),
+        ]) {
+          if (!(await content.has(digest))) {
+            throw failedPrecondition(
+              `blob ${digest} was removed by a garbage collection that ran during the load; load the archive again`,
+              { details: { digest } },
+            );
+          }
+        }
+      }
       const next = [...entries];
       for (const { image, names } of named) {
         const target = bareTarget(image.manifest.descriptor);
