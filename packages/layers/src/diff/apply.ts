@@ -246,14 +246,16 @@ export async function applyLayer(
         }
         if (parentAbs === undefined) continue;
         const abs = path.join(parentAbs, hidden);
-        if (format === 'overlay') {
+        if (written.has(abs)) {
+          // an entry of this same layer: a whiteout only hides lower layers
+        } else if (format === 'overlay') {
           const st = lstatOrUndefined(abs);
           if (st !== undefined) removeExisting(abs, st);
           if (await makeNode(abs, { ...h, type: 'char', devmajor: 0, devminor: 0 }, rel)) {
             if (sameOwner) fs.lchownSync(abs, h.uid, h.gid);
           }
           written.add(abs);
-        } else if (!written.has(abs)) {
+        } else {
           const st = lstatOrUndefined(abs);
           if (st !== undefined) removeExisting(abs, st);
         }
