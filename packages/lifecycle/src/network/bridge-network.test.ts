@@ -159,6 +159,13 @@ describe.skipIf(skipReason !== undefined)('bridge network', () => {
     );
     expect(await net.endpoint('web2')).toBeUndefined();
     expect(await containerRules(bridge, 'web')).toHaveLength(1);
+    expect(await net.settings('web')).toMatchObject({
+      IPAddress: ep.address,
+      IPPrefixLen: 24,
+      MacAddress: ep.macAddress,
+      Ports: { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: String(port) }] },
+      Networks: { bridge: { IPAddress: ep.address, MacAddress: ep.macAddress } },
+    });
 
     await net.disconnect('web');
     expect(await containerRules(bridge, 'web')).toEqual([]);

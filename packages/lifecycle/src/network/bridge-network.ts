@@ -81,6 +81,12 @@ export interface BridgeNetwork extends NetworkProvider {
   disconnect(id: string): Promise<void>;
   /** The endpoint of `id`, if connected. */
   endpoint(id: string): Promise<Endpoint | undefined>;
+  /**
+   * docker's `NetworkSettings` of a connected container (`IPAddress`, `Gateway`, `MacAddress`,
+   * `Ports` with the host ports actually bound, `Networks`), for `inspect`, `port` and `ps`;
+   * undefined when it is not connected.
+   */
+  settings(id: string): Promise<Record<string, unknown> | undefined>;
   /** The recorded state (undefined before the first connect). */
   state(): Promise<NetworkState | undefined>;
   /**
@@ -279,6 +285,11 @@ export function openBridgeNetwork(options: BridgeNetworkOptions = {}): BridgeNet
       return (await readNetworkState(dir))?.endpoints[id];
     },
     state: () => readNetworkState(dir),
+    async settings(id) {
+      const state = await readNetworkState(dir);
+      const ep = state?.endpoints[id];
+      return ep === undefined ? undefined : settingsOf(ep, state);
+    },
     async attach(c: Container): Promise<NetworkAttachment> {
       checkMode(c);
       const ep = await connect(c.id, { ports: c.config.HostConfig.PortBindings, owner: c.dir });

@@ -11,5 +11,5 @@ export type { Endpoint, NetworkState, PublishedPort } from './network-state.js';
 export { chainsOf, containerRules } from './port-forward.js';
 export type { PortBindings } from './ports.js';
 export { hostPortFree, portsView, resolvePorts } from './ports.js';
-export type { LabNetworkSettings } from './lab-providers.js';
+export type { LabNetworkSettings, LabProviders } from './lab-providers.js';
 export { labProviders } from './lab-providers.js';

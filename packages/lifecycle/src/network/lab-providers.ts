@@ -12,16 +12,23 @@
  * `openContainers`. Both providers are constructible from the root alone and keep all their
  * state on disk, so the monitor (another process) gets the same behaviour on restarts.
  */
-import type { Providers } from '../containers/providers.js';
+import type { VolumeProvider } from '../containers/providers.js';
 import { openVolumeProvider } from '../volumes/volume-provider.js';
-import type { BridgeNetworkOptions } from './bridge-network.js';
+import type { VolumeStore } from '../volumes/volume-store.js';
+import type { BridgeNetwork, BridgeNetworkOptions } from './bridge-network.js';
 import { openBridgeNetwork } from './bridge-network.js';
 
 /** Settings of the default bridge network. */
 export type LabNetworkSettings = BridgeNetworkOptions;
 
+/** What {@link labProviders} returns: the `Providers` of a root, with their concrete types. */
+export interface LabProviders {
+  network: BridgeNetwork;
+  volumes: VolumeProvider & { store: VolumeStore };
+}
+
 /** The bridge network and volume providers of `root`. */
-export function labProviders(root: string, network: LabNetworkSettings = {}): Required<Providers> {
+export function labProviders(root: string, network: LabNetworkSettings = {}): LabProviders {
   return {
     network: openBridgeNetwork(network),
     volumes: openVolumeProvider({ root }),
