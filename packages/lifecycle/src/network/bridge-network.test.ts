@@ -230,6 +230,19 @@ describe.skipIf(skipReason !== undefined)('bridge network', () => {
     await net.disconnect('r2');
   });
 
+  it('hands out distinct addresses to concurrent connects', async () => {
+    const ids = ['p0', 'p1', 'p2', 'p3', 'p4'];
+    const eps = await Promise.all(ids.map((id) => net.connect(id)));
+    expect(new Set(eps.map((e) => e.address)).size).toBe(ids.length);
+    const recorded = Object.keys((await net.state())?.endpoints ?? {}).filter((k) =>
+      ids.includes(k),
+    );
+    expect(recorded.sort()).toEqual(ids);
+    await Promise.all(ids.map((id) => net.disconnect(id)));
+    const left = Object.keys((await net.state())?.endpoints ?? {}).filter((k) => ids.includes(k));
+    expect(left).toEqual([]);
+  });
+
   it('cleans up after a process that crashed right after connecting', async () => {
     const stateDir = join(tmp, 'run');
     const script = join(tmp, 'crash.mts');
