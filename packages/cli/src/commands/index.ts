@@ -1,6 +1,7 @@
 import type { Register } from '../program.js';
 import { registerDockerfile } from './dockerfile/index.js';
 import { registerImage } from './image/index.js';
+import { registerVolume } from './volume/index.js';
 
 /** Every command group of `lab`, in help order. Add yours here. */
-export const commandGroups: Register[] = [registerImage, registerDockerfile];
+export const commandGroups: Register[] = [registerImage, registerDockerfile, registerVolume];
