@@ -3,3 +3,4 @@ export * from './cgroups/index.js';
 export * from './runtime/index.js';
 export * from './network/index.js';
 export * from './volumes/index.js';
+export * from './build-executor/index.js';

@@ -1,0 +1,330 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  importRootfs,
+  openImageStore,
+  openSnapshotter,
+  openUnionView,
+  unpackImageLayers,
+  type UnionView,
+} from '@lab/layers';
+import { createBuiltinRuntime, createRunExecutor } from '@lab/lifecycle';
+import { isLabError } from '@lab/oci';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { build, formatBuildError, type BuildOptions, type BuildResult } from './index.js';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
+const PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const isRoot = process.getuid?.() === 0;
+if (!isRoot) console.warn('builder tests skipped: they need root (mounts, namespaces)');
+
+let tmp = '';
+let root = '';
+let executor: BuildOptions['executor'];
+let counter = 0;
+
+async function context(files: Record<string, string>): Promise<string> {
+  const dir = join(tmp, `ctx-${String(counter++)}`);
+  for (const [name, body] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, name)), { recursive: true });
+    await writeFile(join(dir, name), body);
+  }
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
+
+function run(
+  dockerfile: string,
+  ctx: string | undefined,
+  options: Partial<BuildOptions> = {},
+): Promise<BuildResult> {
+  return build({
+    root,
+    dockerfile,
+    context: ctx === undefined ? { kind: 'none' } : { kind: 'directory', path: ctx },
+    executor,
+    ...options,
+  });
+}
+
+/** A union view of an image's layers (unpacked as snapshots). */
+async function viewOf(imageRoot: string, ref: string): Promise<UnionView> {
+  const images = await openImageStore(imageRoot);
+  const image = await images.resolve(ref);
+  const snap = await openSnapshotter('overlay', imageRoot).catch(() =>
+    openSnapshotter('native', imageRoot),
+  );
+  await unpackImageLayers(
+    snap,
+    image.layers.map((l, i) => ({
+      chainID: image.chainIDs[i]!,
+      diffID: image.diffIDs[i]!,
+      open: () => images.content.reader(l.digest),
+    })),
+  );
+  const top = image.chainIDs[image.chainIDs.length - 1]!;
+  if (snap.layerFormat === 'overlay') {
+    return openUnionView(await snap.layerStack(top), { format: 'overlay' });
+  }
+  return openUnionView([await snap.layerDir(top)], { format: 'merged' });
+}
+
+async function text(view: UnionView, p: string): Promise<string> {
+  return (await view.readFile(p)).toString('utf8');
+}
+
+describe.skipIf(!isRoot)('build', () => {
+  beforeAll(async () => {
+    tmp = await mkdtemp(join(tmpdir(), 'lab-build-test-'));
+    root = join(tmp, 'root');
+    const rootfs = join(tmp, 'rootfs.tar');
+    execFileSync('bash', [join(REPO, 'scripts/busybox-image.sh'), '--rootfs-tar', rootfs]);
+    const images = await openImageStore(root);
+    const { createReadStream } = await import('node:fs');
+    await importRootfs(images, createReadStream(rootfs), 'busybox:latest', {
+      config: { Cmd: ['sh'], Env: [PATH_ENV] },
+      created: '2000-01-01T00:00:00Z',
+    });
+    executor = createRunExecutor({
+      runtime: createBuiltinRuntime({ root: join(tmp, 'runtime') }),
+      bundleRoot: join(tmp, 'bundles'),
+    });
+  });
+  afterAll(async () => {
+    if (tmp !== '') await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('applies every instruction to the config and history as BuildKit writes them', async () => {
+    const ctx = await context({ 'a.txt': 'A\n', 'b.txt': 'B\n' });
+    const r = await run(
+      [
+        'FROM busybox',
+        'ARG V=one',
+        'ENV GREETING=hello PLACE=world',
+        'LABEL org.example.k=v',
+        'WORKDIR /app',
+        'COPY a.txt b.txt ./',
+        'RUN echo "$GREETING $V" > out.txt',
+        'EXPOSE 80 53/udp',
+        'VOLUME /data',
+        'STOPSIGNAL SIGTERM',
+        'HEALTHCHECK --interval=5s CMD true',
+        'USER nobody',
+        'ENTRYPOINT ["sh"]',
+        'CMD echo hi',
+        'ONBUILD RUN true',
+      ].join('\n'),
+      ctx,
+      { tags: ['all:latest', 'all:v1'] },
+    );
+    const c = r.config.config!;
+    expect(c.Env).toEqual([PATH_ENV, 'GREETING=hello', 'PLACE=world']);
+    expect(c.Labels).toEqual({ 'org.example.k': 'v' });
+    expect(c.WorkingDir).toBe('/app');
+    expect(c.ExposedPorts).toEqual({ '80/tcp': {}, '53/udp': {} });
+    expect(c.Volumes).toEqual({ '/data': {} });
+    expect(c.StopSignal).toBe('SIGTERM');
+    expect(c.Healthcheck).toEqual({ Test: ['CMD-SHELL', 'true'], Interval: 5_000_000_000 });
+    expect(c.User).toBe('nobody');
+    expect(c.Entrypoint).toEqual(['sh']);
+    expect(c.Cmd).toEqual(['/bin/sh', '-c', 'echo hi']);
+    expect(c.OnBuild).toEqual(['RUN true']);
+    const history = r.config.history!.slice(1).map((h) => [h.created_by, h.empty_layer ?? false]);
+    expect(history).toEqual([
+      ['ARG V=one', true],
+      ['ENV GREETING=hello PLACE=world', true],
+      ['LABEL org.example.k=v', true],
+      ['WORKDIR /app', false],
+      ['COPY a.txt b.txt ./ # buildkit', false],
+      ['RUN |1 V=one /bin/sh -c echo "$GREETING $V" > out.txt # buildkit', false],
+      ['EXPOSE [53/udp 80/tcp]', true],
+      ['VOLUME [/data]', true],
+      ['STOPSIGNAL SIGTERM', true],
+      [
+        'HEALTHCHECK {Test:[CMD-SHELL true] Interval:5s Timeout:0s StartPeriod:0s StartInterval:0s Retries:0}',
+        true,
+      ],
+      ['USER nobody', true],
+      ['ENTRYPOINT ["sh"]', true],
+      ['CMD ["/bin/sh" "-c" "echo hi"]', true],
+    ]);
+    expect(r.config.rootfs.diff_ids).toHaveLength(4);
+    expect(r.names).toEqual(['docker.io/library/all:latest', 'docker.io/library/all:v1']);
+    const view = await viewOf(root, 'all:v1');
+    expect(await text(view, '/app/out.txt')).toBe('hello one\n');
+    expect(await text(view, '/app/a.txt')).toBe('A\n');
+    const a = await view.lstat('/app/a.txt');
+    expect([a.uid, a.gid]).toEqual([0, 0]);
+    expect((await view.lstat('/app')).mode & 0o7777).toBe(0o755);
+  }, 120_000);
+
+  it('answers a warm rebuild from the cache and invalidates from the first step reading a changed file', async () => {
+    const ctx = await context({ 'a.txt': 'one\n', 'b.txt': 'bee\n' });
+    const df = [
+      'FROM busybox',
+      'RUN echo base > /base',
+      'COPY b.txt /b.txt',
+      'RUN cat /b.txt > /b.copy',
+      'COPY a.txt /a.txt',
+      'RUN cat /a.txt > /a.copy',
+    ].join('\n');
+    const first = await run(df, ctx);
+    expect(first.stats).toEqual({ steps: 5, cached: 0, runsExecuted: 3, layersWritten: 5 });
+    const warm = await run(df, ctx);
+    expect(warm.stats).toEqual({ steps: 5, cached: 5, runsExecuted: 0, layersWritten: 0 });
+    expect(warm.config.rootfs.diff_ids).toEqual(first.config.rootfs.diff_ids);
+    // a new mtime alone changes nothing
+    await utimes(join(ctx, 'a.txt'), new Date(1e12), new Date(1e12));
+    expect((await run(df, ctx)).stats.runsExecuted).toBe(0);
+    await writeFile(join(ctx, 'a.txt'), 'two\n');
+    const changed = await run(df, ctx, { tags: ['changed'] });
+    expect(changed.stats).toEqual({ steps: 5, cached: 3, runsExecuted: 1, layersWritten: 2 });
+    expect(await text(await viewOf(root, 'changed'), '/a.copy')).toBe('two\n');
+    const noCache = await run(df, ctx, { noCache: true });
+    expect(noCache.stats.runsExecuted).toBe(3);
+    expect(noCache.stats.cached).toBe(0);
+  }, 120_000);
+
+  it('keeps RUN --mount=type=cache directories between builds', async () => {
+    const df = [
+      'FROM busybox',
+      'RUN --mount=type=cache,target=/var/cache/x sh -c "echo x >> /var/cache/x/log; wc -l < /var/cache/x/log > /count"',
+    ].join('\n');
+    await run(df, undefined);
+    const second = await run(df, undefined, { noCache: true, tags: ['cachemount'] });
+    expect(second.stats.runsExecuted).toBe(1);
+    const view = await viewOf(root, 'cachemount');
+    expect((await text(view, '/count')).trim()).toBe('2');
+    expect(await view.lookup('/var/cache/x')).toBeUndefined();
+  }, 120_000);
+
+  it('reports a failing step with its Dockerfile line and output, and leaves no image', async () => {
+    const df = [
+      'FROM busybox',
+      'RUN echo fine',
+      'RUN echo broken-output; exit 3',
+      'RUN echo never',
+    ].join('\n');
+    const err = await run(df, undefined, { tags: ['failed:latest'] }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isLabError(err)).toBe(true);
+    expect((err as Error).message).toBe(
+      'Dockerfile:3: process "/bin/sh -c echo broken-output; exit 3" did not complete successfully: exit code: 3',
+    );
+    const shown = formatBuildError(err, df);
+    expect(shown).toContain('   3 | >>> RUN echo broken-output; exit 3');
+    expect(shown).toContain('broken-output');
+    const images = await openImageStore(root);
+    await expect(images.get('failed:latest')).rejects.toSatisfy(isLabError);
+  }, 120_000);
+
+  it('gives the same image digest for two builds with SOURCE_DATE_EPOCH', async () => {
+    const ctx = await context({ 'f.txt': 'same\n' });
+    const df = 'FROM busybox\nCOPY f.txt /\nRUN echo made > /made\n';
+    const one = await run(df, ctx, { sourceDateEpoch: 1_700_000_000, noCache: true });
+    await new Promise((r) => setTimeout(r, 1100));
+    await utimes(join(ctx, 'f.txt'), new Date(), new Date());
+    const two = await run(df, ctx, { sourceDateEpoch: 1_700_000_000, noCache: true });
+    expect(two.manifestDigest).toBe(one.manifestDigest);
+    expect(one.config.created).toBe('2023-11-14T22:13:20Z');
+  }, 120_000);
+
+  it('builds only the stages the target needs; COPY --from takes a stage name, index or image', async () => {
+    const df = [
+      'FROM busybox AS builder',
+      'RUN echo built > /artifact',
+      'FROM no-such-image:anywhere AS broken',
+      'RUN exit 1',
+      'FROM scratch',
+      'COPY --from=builder /artifact /by-name',
+      'COPY --from=0 /artifact /by-index',
+      'COPY --from=busybox /etc/passwd /passwd',
+    ].join('\n');
+    const r = await run(df, undefined, { tags: ['multi'] });
+    expect(r.stagesBuilt.sort()).toEqual(['builder', 'stage-2']);
+    const view = await viewOf(root, 'multi');
+    expect(await text(view, '/by-name')).toBe('built\n');
+    expect(await text(view, '/by-index')).toBe('built\n');
+    expect(await text(view, '/passwd')).toContain('root:x:0:0');
+    expect(r.config.config?.WorkingDir).toBe('/');
+    await expect(run(df, undefined, { target: 'broken' })).rejects.toThrow(/no-such-image/);
+  }, 120_000);
+
+  it('runs ONBUILD triggers of the base image in a child build', async () => {
+    await run('FROM busybox\nONBUILD RUN echo triggered > /onbuild\n', undefined, {
+      tags: ['parent-onbuild'],
+    });
+    const child = await run('FROM parent-onbuild\nRUN cat /onbuild\n', undefined, {
+      tags: ['child-onbuild'],
+    });
+    expect(child.config.config?.OnBuild ?? null).toBeNull();
+    expect(await text(await viewOf(root, 'child-onbuild'), '/onbuild')).toBe('triggered\n');
+    expect(child.stats.runsExecuted + child.stats.cached).toBe(2);
+  }, 120_000);
+
+  it('ADD downloads from an http URL, extracts local tars, and names an unreachable URL', async () => {
+    const server: Server = createServer((_req, res) => {
+      res.writeHead(200, { 'last-modified': 'Wed, 01 Jan 2020 00:00:00 GMT' });
+      res.end('downloaded body\n');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const ctx = await context({ 'tree/x/y.txt': 'in tar\n' });
+      execFileSync('tar', ['-czf', join(ctx, 'bundle.tgz'), '-C', join(ctx, 'tree'), '.']);
+      const r = await run(
+        `FROM busybox\nADD http://127.0.0.1:${String(port)}/files/data.txt /dl/\nADD bundle.tgz /unpacked/\n`,
+        ctx,
+        { tags: ['added'] },
+      );
+      expect(r.config.history!.at(-1)!.created_by).toBe('ADD bundle.tgz /unpacked/ # buildkit');
+      const view = await viewOf(root, 'added');
+      expect(await text(view, '/dl/data.txt')).toBe('downloaded body\n');
+      expect((await view.lstat('/dl/data.txt')).mode & 0o777).toBe(0o600);
+      expect(await text(view, '/unpacked/x/y.txt')).toBe('in tar\n');
+    } finally {
+      server.close();
+    }
+    const err = await run(
+      `FROM busybox\nADD http://127.0.0.1:${String(port)}/gone /x\n`,
+      undefined,
+    ).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(err?.message).toMatch(
+      /^Dockerfile:2: failed to download http:\/\/127\.0\.0\.1:\d+\/gone: .*ECONNREFUSED/,
+    );
+  }, 120_000);
+
+  it('runs heredocs, passes build args and honours SHELL', async () => {
+    const df = [
+      'FROM busybox',
+      'ARG WHO',
+      'RUN <<EOF',
+      'echo "hello $WHO" > /greeting',
+      'EOF',
+      'COPY <<EOT /note.txt',
+      'note for ${WHO}',
+      'EOT',
+      'SHELL ["/bin/sh", "-ec"]',
+      'RUN echo shell-form > /shell',
+    ].join('\n');
+    const r = await run(df, undefined, { buildArgs: { WHO: 'lab' }, tags: ['heredoc'] });
+    const view = await viewOf(root, 'heredoc');
+    expect(await text(view, '/greeting')).toBe('hello lab\n');
+    expect(await text(view, '/note.txt')).toBe('note for lab\n');
+    expect(r.config.history!.at(-1)!.created_by).toBe(
+      'RUN |1 WHO=lab /bin/sh -ec echo shell-form > /shell # buildkit',
+    );
+    expect(existsSync(join(root, 'buildcache', 'records'))).toBe(true);
+  }, 120_000);
+});

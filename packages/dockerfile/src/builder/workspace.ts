@@ -1,0 +1,179 @@
+/**
+ * Where steps touch filesystems: a stage's layers unpacked as committed snapshots (keyed by
+ * ChainID, shared with containers), a writable snapshot on top for a step, mounted for the
+ * step and turned into a layer blob (deterministic, `SOURCE_DATE_EPOCH`-clamped) plus a new
+ * committed snapshot; read-only views of other stages for `COPY --from` and `RUN --mount`.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import * as path from 'node:path';
+import { Writable } from 'node:stream';
+import {
+  chainIDs,
+  diffTrees,
+  mountAll,
+  overlayChanges,
+  unmount,
+  unpackImageLayers,
+  writeLayer,
+  type ContentLease,
+  type ImageStore,
+  type Snapshotter,
+} from '@lab/layers';
+import { isAlreadyExists, isNotFound } from '@lab/oci';
+import type { CachedLayer } from './cache.js';
+
+/** What {@link openWorkspace} needs. */
+export interface WorkspaceOptions {
+  readonly images: ImageStore;
+  readonly snapshotter: Snapshotter;
+  readonly lease: ContentLease;
+  /** A private temporary directory for mount points (removed by the caller). */
+  readonly tmp: string;
+  readonly sourceDateEpoch?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** Filesystem operations of one build. */
+export interface Workspace {
+  /** Makes sure `layers` exist as committed snapshots; returns the top ChainID. */
+  ensure(layers: readonly CachedLayer[]): Promise<string | undefined>;
+  /**
+   * Mounts a writable snapshot on `layers`, runs `fn` on it, and turns what `fn` changed into a
+   * layer (null when nothing changed). `fn` gets the mounted rootfs path.
+   */
+  change(
+    layers: readonly CachedLayer[],
+    fn: (rootfs: string) => Promise<void>,
+  ): Promise<CachedLayer | null>;
+  /** Mounts `layers` read-only for the duration of `fn`. */
+  view<T>(layers: readonly CachedLayer[], fn: (rootfs: string) => Promise<T>): Promise<T>;
+}
+
+function uniqueKey(kind: string): string {
+  return `build-${kind}-${process.pid}-${randomBytes(6).toString('hex')}`;
+}
+
+/** Opens the workspace of one build. */
+export function openWorkspace(options: WorkspaceOptions): Workspace {
+  const { images, snapshotter, lease } = options;
+
+  async function ensure(layers: readonly CachedLayer[]): Promise<string | undefined> {
+    if (layers.length === 0) return undefined;
+    const ids = chainIDs(layers.map((l) => l.diffID));
+    await unpackImageLayers(
+      snapshotter,
+      layers.map((l, i) => ({
+        chainID: ids[i]!,
+        diffID: l.diffID,
+        open: () => images.content.reader(l.descriptor.digest),
+      })),
+      options.signal === undefined ? {} : { signal: options.signal },
+    );
+    return ids[ids.length - 1];
+  }
+
+  async function mountPoint(): Promise<string> {
+    const dir = path.join(options.tmp, randomBytes(6).toString('hex'));
+    await mkdir(dir, { recursive: true });
+    return dir;
+  }
+
+  async function writeBlob(set: Awaited<ReturnType<typeof overlayChanges>>): Promise<CachedLayer> {
+    const writer = await images.content.writer({ ref: 'build-layer', lease });
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        writer.write(chunk).then(() => {
+          done();
+        }, done);
+      },
+    });
+    try {
+      const created = await writeLayer(set, sink, {
+        ...(options.sourceDateEpoch === undefined
+          ? {}
+          : { sourceDateEpoch: options.sourceDateEpoch }),
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
+      await writer.commit(created.size, created.digest).catch((err: unknown) => {
+        if (!isAlreadyExists(err)) throw err;
+      });
+      await lease.add(created.digest);
+      return {
+        descriptor: { mediaType: created.mediaType, digest: created.digest, size: created.size },
+        diffID: created.diffID,
+      };
+    } catch (err) {
+      await writer.abort().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  return {
+    ensure,
+    async change(layers, fn) {
+      const parent = await ensure(layers);
+      const key = uniqueKey('step');
+      const mounts = await snapshotter.prepare(key, parent, { labels: { 'lab.build': 'step' } });
+      let committed = false;
+      try {
+        const rootfs = await mountPoint();
+        await mountAll(mounts, rootfs);
+        try {
+          await fn(rootfs);
+        } finally {
+          await unmount(rootfs);
+          await rm(rootfs, { recursive: true, force: true });
+        }
+        const upper = await snapshotter.writableDir(key);
+        const set =
+          snapshotter.layerFormat === 'overlay'
+            ? await overlayChanges(upper)
+            : await diffTrees(
+                parent === undefined ? undefined : await snapshotter.layerDir(parent),
+                upper,
+              );
+        if (set.changes.length === 0) return null;
+        const layer = await writeBlob(set);
+        const ids = chainIDs([...layers.map((l) => l.diffID), layer.diffID]);
+        try {
+          await snapshotter.commit(ids[ids.length - 1]!, key);
+          committed = true;
+        } catch (err) {
+          if (!isAlreadyExists(err)) throw err;
+        }
+        return layer;
+      } finally {
+        if (!committed) {
+          await snapshotter.remove(key).catch((err: unknown) => {
+            if (!isNotFound(err)) throw err;
+          });
+        }
+      }
+    },
+    async view(layers, fn) {
+      const rootfs = await mountPoint();
+      const parent = await ensure(layers);
+      if (parent === undefined) {
+        try {
+          return await fn(rootfs);
+        } finally {
+          await rm(rootfs, { recursive: true, force: true });
+        }
+      }
+      const key = uniqueKey('view');
+      const mounts = await snapshotter.view(key, parent, { labels: { 'lab.build': 'view' } });
+      try {
+        await mountAll(mounts, rootfs);
+        try {
+          return await fn(rootfs);
+        } finally {
+          await unmount(rootfs);
+        }
+      } finally {
+        await snapshotter.remove(key).catch(() => undefined);
+        await rm(rootfs, { recursive: true, force: true });
+      }
+    },
+  };
+}

@@ -1,0 +1,7 @@
+export {
+  createRunExecutor,
+  type BuildExecMount,
+  type BuildExecRequest,
+  type BuildRunExecutor,
+  type RunExecutorOptions,
+} from './run-executor.js';
