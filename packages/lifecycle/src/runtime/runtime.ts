@@ -23,9 +23,9 @@
  * - If the keeper was killed, the status is lost: `wait` resolves with `exitCode: -1`
  *   (docker reports such a container as exited with 255 / "unknown").
  *
- * stdio: `create` hands the given fds to the container (no terminal support yet: a pty needs
- * SCM_RIGHTS, which Node lacks). A monitor passes pipes or log files; the container keeps
- * them after `create` returns.
+ * stdio: `create` hands the given fds to the container (with `process.terminal`, the builtin
+ * runtime relays them to a pty through util-linux `script`; see `features.terminal`). A monitor
+ * passes pipes or log files; the container keeps them after `create` returns.
  */
 import type { Process, RuntimeState, RuntimeStatus } from '@lab/oci';
 
@@ -113,6 +113,8 @@ export interface Runtime {
   resume(id: string): Promise<void>;
   /** Runs `process` inside a running container (same namespaces and cgroup). */
   exec(id: string, process: Process, options?: ExecOptions): Promise<ExecProcess>;
+  /** Resizes the terminal of a container created with `process.terminal` (SIGWINCH follows). */
+  resize(id: string, size: { rows: number; cols: number }): Promise<void>;
   /** The path of the container's network namespace (to configure with `ip`), if it has its own. */
   netnsPath(id: string): Promise<string | undefined>;
 }

@@ -5,9 +5,11 @@
  * mount); cgroups v1/v2 via ../../cgroups; create/start split by an exec FIFO; exit status
  * through a keeper that writes `<root>/<id>/exit`.
  *
- * Not supported (invalid-argument at create): `process.terminal` (a pty needs SCM_RIGHTS),
- * user namespaces, joining a mount namespace, hooks, seccomp (no BPF loader), AppArmor/SELinux
- * labels, `oomScoreAdj`. The argv[0] the program sees is its resolved absolute path.
+ * Terminals: util-linux `script` holds the pty master in the keeper chain (see create).
+ *
+ * Not supported (invalid-argument at create): user namespaces, joining a mount namespace,
+ * hooks, seccomp (no BPF loader), AppArmor/SELinux labels, `oomScoreAdj`. The argv[0] the
+ * program sees is its resolved absolute path.
  */
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
@@ -20,6 +22,7 @@ import { readBundle } from '../../bundle/write-bundle.js';
 import type { Cgroup, CgroupMode } from '../../cgroups/cgroup.js';
 import { detectCgroupMode, openCgroup } from '../../cgroups/cgroup.js';
 import { waitForExit } from '../exit-status.js';
+import { runCommand } from '../command.js';
 import { pinNetns, unpinNetns } from '../netns.js';
 import { childrenOf, isSameProcessAlive, processStat, signalNumber } from '../process-info.js';
 import type {
@@ -295,6 +298,14 @@ export function createBuiltinRuntime(options: BuiltinRuntimeOptions): Runtime {
     }
     if (devTmpfs) {
       const dev = await secureJoin(rootfs, '/dev');
+      if (spec.process?.terminal === true) {
+        const size = spec.process.consoleSize;
+        steps.push({
+          kind: 'console',
+          target: join(dev, 'console'),
+          ...(size === undefined ? {} : { rows: size.height, cols: size.width }),
+        });
+      }
       // bind the host's nodes (runc's rootless way; the device cgroup still governs access)
       for (const d of DEFAULT_DEVICES) {
         steps.push({
@@ -361,11 +372,6 @@ export function createBuiltinRuntime(options: BuiltinRuntimeOptions): Runtime {
   function checkSupported(spec: RuntimeSpec): Process {
     const process = spec.process;
     if (process === undefined) throw invalidArgument('config.json has no process: nothing to run');
-    if (process.terminal === true) {
-      throw invalidArgument(
-        'process.terminal is not supported by the builtin runtime (a pty needs SCM_RIGHTS); run without a tty or use the runc runtime',
-      );
-    }
     if (
       spec.hooks !== undefined &&
       Object.values(spec.hooks).some((h) => Array.isArray(h) && h.length > 0)
@@ -423,7 +429,7 @@ export function createBuiltinRuntime(options: BuiltinRuntimeOptions): Runtime {
 
   const runtime: Runtime = {
     name: 'builtin',
-    features: { pause: true, terminal: false, cgroups: true },
+    features: { pause: true, terminal: true, cgroups: true },
 
     async create(id, bundleDir, createOptions: CreateOptions = {}) {
       await checkTools();
@@ -495,12 +501,7 @@ export function createBuiltinRuntime(options: BuiltinRuntimeOptions): Runtime {
         const init = initScript(plan);
         for (const file of init.files) await writeFile(file.path, file.content, { mode: 0o600 });
         const exitFile = join(dir, EXIT_FILE);
-        const argv = [
-          'sh',
-          '-c',
-          KEEPER,
-          'lab-keeper',
-          exitFile,
+        const chain = [
           ...prefix.rlimits,
           ...(joins.length > 0 ? [tools.nsenter, ...joins, '--'] : []),
           // a new time namespace applies to children: before the fork
@@ -524,6 +525,18 @@ export function createBuiltinRuntime(options: BuiltinRuntimeOptions): Runtime {
           '-c',
           init.script,
           'lab-init',
+        ];
+        // a terminal: util-linux `script` holds the pty master and relays it to the given
+        // stdio, the chain runs on the slave (its session and controlling terminal)
+        const argv = [
+          'sh',
+          '-c',
+          KEEPER,
+          'lab-keeper',
+          exitFile,
+          ...(proc.terminal === true
+            ? [tools.script, '-q', '-e', '-c', `exec ${chain.map(quote).join(' ')}`, '/dev/null']
+            : chain),
         ];
         const spawned = spawn(tools.busybox, argv, {
           stdio: [...spawnStdio(createOptions.stdio), 'pipe'],
@@ -794,6 +807,25 @@ export function createBuiltinRuntime(options: BuiltinRuntimeOptions): Runtime {
           }
         },
       };
+    },
+
+    async resize(id, size) {
+      const { record } = await requireStatus(id, 'kill');
+      // TIOCSWINSZ on the slave (the init's stdin) resizes the terminal and sends SIGWINCH
+      const result = await runCommand(tools.busybox, [
+        'stty',
+        '-F',
+        `/proc/${record.pid}/fd/0`,
+        'rows',
+        String(size.rows),
+        'cols',
+        String(size.cols),
+      ]);
+      if (result.code !== 0) {
+        throw failedPrecondition(
+          `cannot resize the terminal of container "${id}": ${result.stderr.trim()}`,
+        );
+      }
     },
 
     async netnsPath(id) {

@@ -48,7 +48,9 @@ export type MountStep =
   /** Masked: a directory gets an empty read-only tmpfs, a file /dev/null. */
   | { kind: 'mask'; target: string; directory: boolean }
   | { kind: 'readonly'; target: string }
-  | { kind: 'sysctl'; file: string; value: string };
+  | { kind: 'sysctl'; file: string; value: string }
+  /** The terminal (this process's stdin, a pty slave) bound at /dev/console, sized. */
+  | { kind: 'console'; target: string; rows?: number; cols?: number };
 
 /** Everything the init script needs, computed by the runtime. */
 export interface InitPlan {
@@ -207,6 +209,15 @@ function compileSteps(plan: InitPlan, files: InitProgram['files']): string[] {
         break;
       case 'sysctl':
         shell(`echo ${quote(step.value)} > ${quote(step.file)}`);
+        break;
+      case 'console':
+        shell(
+          `: > ${quote(step.target)}`,
+          `mount --bind "$(readlink /proc/self/fd/0)" ${quote(step.target)}`,
+          ...(step.rows === undefined || step.cols === undefined
+            ? []
+            : [`stty rows ${step.rows} cols ${step.cols}`]),
+        );
         break;
     }
   }

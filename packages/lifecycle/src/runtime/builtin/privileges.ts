@@ -23,6 +23,8 @@ export interface HostTools {
   setpriv: string;
   prlimit: string;
   mount: string;
+  /** util-linux `script`: holds the pty of a container with a terminal. */
+  script: string;
 }
 
 /** The default tool paths (Debian 12). */
@@ -33,6 +35,7 @@ export const DEFAULT_TOOLS: HostTools = {
   setpriv: '/usr/bin/setpriv',
   prlimit: '/usr/bin/prlimit',
   mount: '/usr/bin/mount',
+  script: '/usr/bin/script',
 };
 
 const RLIMIT_OPTIONS: Record<string, string> = {

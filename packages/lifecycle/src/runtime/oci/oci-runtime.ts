@@ -401,6 +401,13 @@ export function createOciRuntime(options: OciRuntimeOptions): Runtime {
       };
     },
 
+    async resize(id) {
+      await readRecord(root, id);
+      throw failedPrecondition(
+        `container "${id}" has no terminal lab can resize: the ${name} runtime runs without terminals here`,
+      );
+    },
+
     async netnsPath(id) {
       return (await readRecord(root, id)).netns;
     },
