@@ -137,6 +137,14 @@ try {
       await sn.remove(`bench-${i}`);
     }
   });
+  const mounts = await sn.prepare('bench-mount', top);
+  const labMountOnly = await time(async () => {
+    for (let i = 0; i < rounds; i++) {
+      await lab.mountAll(mounts, target);
+      await lab.unmount(target);
+    }
+  });
+  await sn.remove('bench-mount');
   const lower = (await sn.layerStack(top)).reverse().join(':');
   const up = path.join(tmp, 'up');
   const work = path.join(tmp, 'work');
@@ -149,6 +157,9 @@ try {
   const shellMount = await time(() => sh(`sh ${path.join(tmp, 'loop.sh')}`));
   console.log(
     `mount   shell mount+umount      ${(shellMount / rounds).toFixed(1).padStart(7)} ms/op`,
+  );
+  console.log(
+    `mount   lab mountAll+unmount        ${(labMountOnly / rounds).toFixed(1).padStart(7)} ms/op   lab/shell ${(labMountOnly / shellMount).toFixed(2)}`,
   );
   console.log(
     `mount   lab prepare+mount+umount+remove ${(labMount / rounds).toFixed(1).padStart(5)} ms/op   lab/shell ${(labMount / shellMount).toFixed(2)}`,
