@@ -60,8 +60,32 @@ async function ensureRule(table: string, chain: string, rule: readonly string[])
   await mustIptables(['-t', table, '-A', chain, ...rule]);
 }
 
+/**
+ * Whether every network-wide rule of the bridge looks present, from one listing per table (the
+ * common case of every start after the first: two iptables runs instead of twelve).
+ */
+async function networkRulesPresent(bridge: string): Promise<boolean> {
+  const c = chainsOf(bridge);
+  const nat = await iptables(['-t', 'nat', '-S']);
+  const filter = await iptables(['-t', 'filter', '-S']);
+  if (nat.code !== 0 || filter.code !== 0) return false;
+  const natLines = nat.stdout.split('\n');
+  const filterLines = filter.stdout.split('\n');
+  const has = (lines: string[], prefix: string, suffix = '') =>
+    lines.filter((l) => l.startsWith(prefix) && l.endsWith(suffix)).length;
+  return (
+    has(natLines, '-A PREROUTING ', `-j ${c.dnat}`) === 1 &&
+    has(natLines, '-A OUTPUT ', `-j ${c.dnat}`) === 1 &&
+    has(natLines, '-A POSTROUTING ', `-j ${c.snat}`) === 1 &&
+    has(natLines, `-A ${c.snat} `, '-j MASQUERADE') === 2 &&
+    has(filterLines, '-A FORWARD ', `-j ${c.forward}`) === 1 &&
+    has(filterLines, `-A ${c.forward} `, '-j ACCEPT') === 2
+  );
+}
+
 /** The network-wide rules of a bridge (idempotent). */
 export async function ensureNetworkRules(bridge: string, subnet: string): Promise<void> {
+  if (await networkRulesPresent(bridge)) return;
   const c = chainsOf(bridge);
   await ensureChain('nat', c.dnat);
   await ensureChain('nat', c.snat);
