@@ -3,7 +3,7 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isNotFound, sha256 } from '@lab/oci';
 import {
@@ -100,6 +100,18 @@ describe.skipIf(missing !== undefined)('saveArchive', () => {
       { RepoTags: null },
     ]);
     expect(files.has('repositories')).toBe(false);
+  });
+
+  it('reports an output that fails midway (a closed pipe) as a rejection, not a crash', async () => {
+    let calls = 0;
+    const out = new Writable({
+      highWaterMark: 1024,
+      write(_chunk, _enc, done) {
+        calls++;
+        done(calls > 2 ? Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }) : null);
+      },
+    });
+    await expect(saveArchive(images, ['busybox'], out)).rejects.toMatchObject({ code: 'EPIPE' });
   });
 
   it('refuses an unknown image before writing anything', async () => {

@@ -258,6 +258,11 @@ export async function saveArchive(
     out,
     options.signal === undefined ? {} : { signal: options.signal },
   );
+  // The output may fail while the writer waits (a closed pipe): remember it, report it below.
+  let outputError: unknown;
+  done.catch((err: unknown) => {
+    outputError = err;
+  });
   try {
     if (format === 'docker-archive') await writeDockerArchive(content, w, items);
     else await writeOciArchive(content, w, items);
@@ -265,7 +270,7 @@ export async function saveArchive(
   } catch (err) {
     w.tar.readable.destroy(err as Error);
     await done.catch(() => undefined);
-    throw err;
+    throw outputError ?? err;
   }
   await done;
   return { format, size: w.tar.size };

@@ -1,4 +1,5 @@
 import type { Register } from '../../program.js';
+import { defineBuild } from '../build/index.js';
 import { defineHistory } from './history.js';
 import { defineImport } from './import.js';
 import { defineInspect } from './inspect.js';
@@ -24,6 +25,7 @@ export const registerImage: Register = (program, ctx, globals) => {
   defineTag(group, 'tag', ctx, globals);
   defineRemove(group, 'rm', ['remove'], ctx, globals);
   definePrune(group, 'prune', ctx, globals);
+  defineBuild(group, 'build', ctx, globals);
 
   defineList(program, 'images', [], ctx, globals);
   defineRemove(program, 'rmi', [], ctx, globals);

@@ -6,6 +6,7 @@ import { Option, type Command } from '@commander-js/extra-typings';
 import { saveArchive, type ArchiveFormat } from '@lab/layers';
 import { invalidArgument } from '@lab/oci';
 import type { CliContext, GlobalOptions } from '../../context.js';
+import { ExitError } from '../../errors.js';
 import { openStore } from './store.js';
 
 /**
@@ -38,7 +39,13 @@ export function defineSave(
             'cowardly refusing to save to a terminal. Use the -o flag or redirect',
           );
         }
-        await saveArchive(images, words, ctx.stdout, { format });
+        try {
+          await saveArchive(images, words, ctx.stdout, { format });
+        } catch (err) {
+          // the reader went away (`lab save busybox | head`): stop quietly, as a pipe writer does
+          if ((err as NodeJS.ErrnoException).code === 'EPIPE') throw new ExitError(141);
+          throw err;
+        }
         return;
       }
       const file = resolve(ctx.cwd, options.output);
