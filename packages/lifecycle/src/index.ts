@@ -3,4 +3,7 @@ export * from './cgroups/index.js';
 export * from './runtime/index.js';
 export * from './network/index.js';
 export * from './volumes/index.js';
+export * from './containers/index.js';
+export * from './logs/index.js';
+export * from './monitor/index.js';
 export * from './build-executor/index.js';

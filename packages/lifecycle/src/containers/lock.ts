@@ -1,0 +1,72 @@
+/**
+ * A cross-process lock per container (and one for the name table), as a directory created
+ * with mkdir(2) — atomic on any local file system — holding `owner` = `<pid> <start time>`.
+ * A waiter that finds the owner dead (pid gone, or reused: start time differs) takes the lock
+ * over, so a `lab` killed with SIGKILL never blocks the next command. Node has no flock(2).
+ */
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { unavailable } from '@lab/oci';
+import { isSameProcessAlive, processStat } from '../runtime/process-info.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let ownStartTime: number | undefined;
+
+async function selfStartTime(): Promise<number> {
+  ownStartTime ??= (await processStat(process.pid))?.startTime ?? 0;
+  return ownStartTime;
+}
+
+async function ownerAlive(lockDir: string): Promise<boolean> {
+  let text: string;
+  try {
+    text = await readFile(join(lockDir, 'owner'), 'utf8');
+  } catch {
+    // between mkdir and the owner write, or a holder that died right after mkdir
+    try {
+      const st = await stat(lockDir);
+      return Date.now() - st.mtimeMs < 2000;
+    } catch {
+      return false;
+    }
+  }
+  const [pid, start] = text.trim().split(' ').map(Number);
+  if (pid === undefined || start === undefined) return false;
+  return isSameProcessAlive(pid, start);
+}
+
+/** Runs `fn` holding the lock directory `lockDir` (created next to what it guards). */
+export async function withFileLock<T>(
+  lockDir: string,
+  fn: () => Promise<T>,
+  options: { waitMs?: number } = {},
+): Promise<T> {
+  const deadline = Date.now() + (options.waitMs ?? 60_000);
+  const owner = `${process.pid} ${await selfStartTime()}`;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await mkdir(lockDir);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    if (!(await ownerAlive(lockDir))) {
+      await rm(lockDir, { recursive: true, force: true });
+      continue;
+    }
+    if (Date.now() > deadline) {
+      throw unavailable(
+        `timed out waiting for the lock ${lockDir}: another lab process holds it; retry, or remove the directory if no lab process is running`,
+        { details: { lock: lockDir } },
+      );
+    }
+    await sleep(Math.min(5 + attempt * 2, 50));
+  }
+  try {
+    await writeFile(join(lockDir, 'owner'), owner);
+    return await fn();
+  } finally {
+    await rm(lockDir, { recursive: true, force: true });
+  }
+}
