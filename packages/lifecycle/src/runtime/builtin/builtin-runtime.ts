@@ -8,7 +8,7 @@
  * Terminals: util-linux `script` holds the pty master in the keeper chain (see create).
  *
  * Not supported (invalid-argument at create): user namespaces, joining a mount namespace,
- * hooks, seccomp (no BPF loader), AppArmor/SELinux labels, `oomScoreAdj`. The argv[0] the
+ * hooks, seccomp (no BPF loader), AppArmor/SELinux labels. The argv[0] the
  * program sees is its resolved absolute path.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -378,6 +378,21 @@ export function createBuiltinRuntime(options: BuiltinRuntimeOptions): Runtime {
     ) {
       throw invalidArgument('hooks are not supported by the builtin runtime; use the runc runtime');
     }
+    // refuse what would otherwise silently run with less confinement than asked for
+    for (const [field, value] of [
+      ['linux.seccomp', spec.linux?.seccomp],
+      ['process.apparmorProfile', process.apparmorProfile],
+      ['process.selinuxLabel', process.selinuxLabel],
+    ] as const) {
+      if (value !== undefined && value !== '') {
+        throw invalidArgument(
+          `${field} is not supported by the builtin runtime; use the runc runtime`,
+          {
+            details: { field },
+          },
+        );
+      }
+    }
     const nss = spec.linux?.namespaces ?? [];
     if (nss.some((n) => n.type === 'user'))
       throw invalidArgument('user namespaces are not supported by the builtin runtime yet');
@@ -601,6 +616,10 @@ export function createBuiltinRuntime(options: BuiltinRuntimeOptions): Runtime {
         // the netns is pinned on first use (netnsPath): most containers never need it
         record.pid = initPid;
         record.pidStartTime = initStat.startTime;
+        if (proc.oomScoreAdj !== undefined) {
+          // inherited by the program; lowering it needs CAP_SYS_RESOURCE, which fails loudly
+          await writeFile(`/proc/${initPid}/oom_score_adj`, String(proc.oomScoreAdj));
+        }
         await writeRecord(root, record);
         keepers.set(id, exited);
         if (createOptions.pidFile !== undefined)
