@@ -90,7 +90,14 @@ export async function importRootfs(
   const fullName = name === undefined ? undefined : normalizeImageName(name);
   const tarSource = 'directory' in source ? directoryLayer(source.directory) : source;
   return withLease(images.root, async (lease) => {
-    const layer = await ingestLayer(images.content, tarSource, lease, options.signal);
+    let layer: { digest: Digest; size: number };
+    try {
+      layer = await ingestLayer(images.content, tarSource, lease, options.signal);
+    } catch (err) {
+      // stop whoever produces the tar (the directory archiver, a file stream)
+      if ('destroy' in tarSource && typeof tarSource.destroy === 'function') tarSource.destroy();
+      throw err;
+    }
     const created = options.created ?? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
     const platform = options.platform ?? hostPlatform();
     options.signal?.throwIfAborted();
