@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  gc,
   importRootfs,
   openImageStore,
   openSnapshotter,
@@ -17,7 +18,13 @@ import {
 import { createBuiltinRuntime, createRunExecutor } from '@lab/lifecycle';
 import { isLabError } from '@lab/oci';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { build, formatBuildError, type BuildOptions, type BuildResult } from './index.js';
+import {
+  build,
+  buildCacheReferences,
+  formatBuildError,
+  type BuildOptions,
+  type BuildResult,
+} from './index.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -326,5 +333,97 @@ describe.skipIf(!isRoot)('build', () => {
       'RUN |1 WHO=lab /bin/sh -ec echo shell-form > /shell # buildkit',
     );
     expect(existsSync(join(root, 'buildcache', 'records'))).toBe(true);
+  }, 120_000);
+
+  it("keeps the cache's blobs through gc as roots and leaves no build snapshots behind", async () => {
+    const ctx = await context({ 'g.txt': 'gc\n' });
+    const df = 'FROM busybox\nCOPY g.txt /g.txt\nRUN cat /g.txt > /g.copy\n';
+    const first = await run(df, ctx, { tags: ['gc-me'] });
+    const images = await openImageStore(root);
+    await images.removeEntries(first.manifestDigest);
+    await gc(images, { references: [buildCacheReferences(root)] });
+    const kept = await run(df, ctx);
+    expect(kept.stats).toMatchObject({ cached: 2, runsExecuted: 0, layersWritten: 0 });
+    await images.removeEntries(kept.manifestDigest);
+    await gc(images);
+    const rebuilt = await run(df, ctx);
+    expect(rebuilt.stats).toMatchObject({ cached: 0, runsExecuted: 1, layersWritten: 2 });
+    const snap = await openSnapshotter('overlay', root).catch(() =>
+      openSnapshotter('native', root),
+    );
+    const leftovers: string[] = [];
+    await snap.walk((info) => {
+      if (info.kind !== 'committed') leftovers.push(info.name);
+    });
+    expect(leftovers).toEqual([]);
+  }, 120_000);
+
+  it('copies with COPY semantics: directory contents, --chown, --chmod, --parents, --exclude', async () => {
+    const ctx = await context({
+      'dir/a.txt': 'a\n',
+      'dir/sub/b.log': 'b\n',
+      'dir/sub/c.txt': 'c\n',
+      'src/one/keep.txt': '1\n',
+      'src/two/keep.txt': '2\n',
+    });
+    const df = [
+      'FROM busybox',
+      'COPY dir /copied',
+      'COPY --chown=nobody:nobody --chmod=640 dir/a.txt /owned/a.txt',
+      'COPY --chmod=u=rwX,go=rX dir/sub /modes/',
+      'COPY --parents src/*/keep.txt /parents/',
+      'COPY --exclude=**/*.log dir/ /excluded/',
+      'WORKDIR rel',
+      'USER nobody',
+      'WORKDIR owned-by-nobody',
+    ].join('\n');
+    const r = await run(df, ctx, { tags: ['copies'] });
+    const view = await viewOf(root, 'copies');
+    expect(await text(view, '/copied/sub/c.txt')).toBe('c\n');
+    expect(await view.lookup('/copied/dir')).toBeUndefined();
+    const owned = await view.lstat('/owned/a.txt');
+    expect([owned.uid, owned.gid, owned.mode & 0o7777]).toEqual([65534, 65534, 0o640]);
+    expect((await view.lstat('/modes/b.log')).mode & 0o777).toBe(0o644);
+    expect((await view.lstat('/modes')).mode & 0o777).toBe(0o755);
+    expect(await text(view, '/parents/src/one/keep.txt')).toBe('1\n');
+    expect(await text(view, '/parents/src/two/keep.txt')).toBe('2\n');
+    expect(await view.lookup('/excluded/sub/b.log')).toBeUndefined();
+    expect(await text(view, '/excluded/sub/c.txt')).toBe('c\n');
+    expect(r.config.config?.WorkingDir).toBe('/rel/owned-by-nobody');
+    const wd = await view.lstat('/rel/owned-by-nobody');
+    expect([wd.uid, wd.type]).toEqual([65534, 'dir']);
+    expect(r.config.history!.slice(-8).map((h) => h.created_by)).toEqual([
+      'COPY dir /copied # buildkit',
+      'COPY --chown=nobody:nobody --chmod=640 dir/a.txt /owned/a.txt # buildkit',
+      'COPY --chmod=u=rwX,go=rX dir/sub /modes/ # buildkit',
+      'COPY --parents src/*/keep.txt /parents/ # buildkit',
+      'COPY dir/ /excluded/ # buildkit',
+      'WORKDIR /rel',
+      'USER nobody',
+      'WORKDIR /rel/owned-by-nobody',
+    ]);
+  }, 120_000);
+
+  it('runs a base stage ONBUILD in a child stage, clears CMD at ENTRYPOINT and mounts stages and tmpfs', async () => {
+    const df = [
+      'FROM busybox AS base',
+      'CMD ["from-base"]',
+      'ONBUILD RUN echo stage-trigger > /trigger',
+      'RUN echo data > /data',
+      'FROM base AS child',
+      'ENTRYPOINT ["/bin/echo"]',
+      'RUN --mount=type=bind,from=base,source=/data,target=/mnt/data --mount=type=tmpfs,target=/scratch \\',
+      '    cat /mnt/data > /from-mount && echo tmp > /scratch/x && test ! -e /mnt/data.copy',
+      'RUN --network=none sh -c "ip link 2>/dev/null | grep -c mtu > /links || echo 1 > /links"',
+    ].join('\n');
+    const r = await run(df, undefined, { tags: ['child-stage'] });
+    const view = await viewOf(root, 'child-stage');
+    expect(await text(view, '/trigger')).toBe('stage-trigger\n');
+    expect(await text(view, '/from-mount')).toBe('data\n');
+    expect(await view.lookup('/scratch')).toBeUndefined();
+    expect(await view.lookup('/mnt/data')).toBeUndefined();
+    expect(r.config.config?.Cmd ?? null).toBeNull();
+    expect(r.config.config?.Entrypoint).toEqual(['/bin/echo']);
+    expect((await text(view, '/links')).trim()).toBe('1');
   }, 120_000);
 });

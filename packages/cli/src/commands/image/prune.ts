@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { Command } from '@commander-js/extra-typings';
+import { buildCacheReferences } from '@lab/dockerfile/builder';
 import { prune } from '@lab/layers';
 import type { CliContext, GlobalOptions } from '../../context.js';
 import { humanSize } from '../../output/human-size.js';
@@ -39,7 +40,12 @@ export function definePrune(
       }
       const { root } = globals();
       const images = await openStore(globals);
-      const result = await prune(images, { dangling: !all, isInUse: containersUseImage(root) });
+      const result = await prune(images, {
+        dangling: !all,
+        isInUse: containersUseImage(root),
+        // the build cache's layers stay (docker's `builder prune` is separate)
+        gc: { references: [buildCacheReferences(root)] },
+      });
       if (result.removedImages.length > 0) {
         ctx.stdout.write('Deleted Images:\n');
         for (const image of result.removedImages) {

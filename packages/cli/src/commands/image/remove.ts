@@ -1,4 +1,5 @@
 import type { Command } from '@commander-js/extra-typings';
+import { buildCacheReferences } from '@lab/dockerfile/builder';
 import { removeImage } from '@lab/layers';
 import { isLabError } from '@lab/oci';
 import type { CliContext, GlobalOptions } from '../../context.js';
@@ -30,6 +31,7 @@ export function defineRemove(
             force: options.force === true,
             isInUse: containersUseImage(root),
             prune: options.prune,
+            gc: { references: [buildCacheReferences(root)] },
           });
           for (const n of result.untagged) ctx.stdout.write(`Untagged: ${familiar(n)}\n`);
           for (const id of result.deleted) ctx.stdout.write(`Deleted: ${id}\n`);
