@@ -13,7 +13,9 @@
  *
  * Speed: file system calls are synchronous (as in Go's and GNU tar's extractors). Each is a few
  * microseconds on the page cache, and the async round trip per call through libuv's thread pool
- * would cost more than the call; decompression still runs on the pool in parallel. Devices, fifos
+ * would cost more than the call; decompression still runs on the pool in parallel, and the sha256
+ * of a big layer runs on a worker thread (`stream-digest.ts`). Pass a blob's file path rather
+ * than a stream to have it read synchronously in 4 MiB chunks, as tar(1) does. Devices, fifos
  * and xattrs need tools Node lacks (`mknod`, `setfattr`), spawned once per device/fifo and once
  * per layer for all xattrs.
  */
