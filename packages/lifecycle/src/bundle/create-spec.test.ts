@@ -1,5 +1,5 @@
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ImageConfig } from '@lab/oci';
 import { isInvalidArgument } from '@lab/oci';
@@ -157,6 +157,7 @@ describe('createSpec', () => {
     expect(spec.process?.user).toEqual({ uid: 1000, gid: 1000, additionalGids: [29, 44] });
     expect(spec.process?.capabilities?.effective).toEqual([]);
     expect(spec.linux?.namespaces?.some((n) => n.type === 'network')).toBe(false);
+    expect(spec.hostname).toBe(hostname());
   });
 
   it('sets RLIMIT_NOFILE to what the engine may grant, and lets --ulimit override it', async () => {

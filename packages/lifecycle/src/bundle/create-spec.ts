@@ -11,7 +11,7 @@
  *   the image's Env, then `env` (later names replace earlier ones in place); `HOME` from passwd
  *   when still unset (runc does this at init).
  * - user: resolved against the rootfs's /etc/passwd and /etc/group (see `resolveUser`).
- * - hostname: the first 12 characters of the id unless given.
+ * - hostname: the first 12 characters of the id unless given (the host's with host networking).
  * - mounts: proc, /dev tmpfs, devpts, shm (64 MiB), mqueue, sysfs (ro), cgroup (ro), then the
  *   etc files, tmpfs and binds of the options; docker's default capabilities, masked and
  *   read-only paths, device cgroup rules; namespaces pid, ipc, uts, mount and network (none
@@ -20,6 +20,7 @@
  *   1048576 fails without CAP_SYS_RESOURCE when the engine's own hard limit is lower.
  */
 import { readFile } from 'node:fs/promises';
+import { hostname as osHostname } from 'node:os';
 import type { ImageConfig, Mount, Namespace, Rlimit, RuntimeSpec } from '@lab/oci';
 import {
   DEFAULT_CAPABILITIES,
@@ -342,7 +343,9 @@ function checkAbsolute(path: string, what: string): void {
 export async function createSpec(image: ImageConfig, options: RunOptions): Promise<RuntimeSpec> {
   const config = image.config ?? {};
   checkAbsolute(options.rootfs, 'rootfs');
-  const hostname = options.hostname ?? options.id.slice(0, 12);
+  // docker: the id's first 12 characters; with host networking, the host's name
+  const hostname =
+    options.hostname ?? (options.network?.mode === 'host' ? osHostname() : options.id.slice(0, 12));
   const args = processArgs(config, options.entrypoint, options.cmd);
   if (options.init !== undefined) {
     checkAbsolute(options.init, 'init');
