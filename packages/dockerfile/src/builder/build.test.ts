@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -366,8 +366,11 @@ describe.skipIf(!isRoot)('build', () => {
       'src/one/keep.txt': '1\n',
       'src/two/keep.txt': '2\n',
     });
+    // an absolute link resolves inside the context, as BuildKit's copy does
+    await symlink('/dir/a.txt', join(ctx, 'abs-link'));
     const df = [
       'FROM busybox',
+      'COPY abs-link /followed',
       'COPY dir /copied',
       'COPY --chown=nobody:nobody --chmod=640 dir/a.txt /owned/a.txt',
       'COPY --chmod=u=rwX,go=rX dir/sub /modes/',
@@ -380,6 +383,7 @@ describe.skipIf(!isRoot)('build', () => {
     const r = await run(df, ctx, { tags: ['copies'] });
     const view = await viewOf(root, 'copies');
     expect(await text(view, '/copied/sub/c.txt')).toBe('c\n');
+    expect(await text(view, '/followed')).toBe('a\n');
     expect(await view.lookup('/copied/dir')).toBeUndefined();
     const owned = await view.lstat('/owned/a.txt');
     expect([owned.uid, owned.gid, owned.mode & 0o7777]).toEqual([65534, 65534, 0o640]);

@@ -227,7 +227,8 @@ export async function copyInto(
   const destHost = await resolveInRoot(rootfs, dest);
   const destIsDir = destIsDirSyntax || (await isDir(destHost));
   for (const item of items) {
-    const src = path.join(item.tree.root, item.rel);
+    // a top-level symlink is followed inside the tree, never out of it
+    const src = await resolveInRoot(item.tree.root, `/${item.rel}`);
     const st = await stat(src);
     const keep = item.keep;
     if (st.isDirectory()) {

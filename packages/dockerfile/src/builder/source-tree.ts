@@ -6,9 +6,10 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, readdir, readlink, stat } from 'node:fs/promises';
+import { lstat, readdir, readlink } from 'node:fs/promises';
 import * as path from 'node:path';
 import { invalidArgument, notFound } from '@lab/oci';
+import { resolveInRoot } from './copy.js';
 
 /** A directory on the host that sources are read from. */
 export interface SourceTree {
@@ -126,11 +127,8 @@ export async function hashSourcePath(
   skip: (rel: string) => boolean = () => false,
   followTop = true,
 ): Promise<void> {
-  const abs = path.join(tree.root, rel);
-  let st = await lstat(abs);
-  if (followTop && st.isSymbolicLink()) {
-    st = await stat(abs);
-  }
+  const abs = followTop ? await resolveInRoot(tree.root, `/${rel}`) : path.join(tree.root, rel);
+  const st = await lstat(abs);
   if (st.isSymbolicLink()) {
     hash.update(`${rel}\0l\0${st.mode & 0o7777}\0${st.uid}:${st.gid}\0${await readlink(abs)}\n`);
     return;
