@@ -260,10 +260,11 @@ export function describeRuntime(name: string, options: RuntimeSuiteOptions): voi
         [
           'sh',
           '-c',
-          'echo uid=$(id -u); echo gid=$(id -g); grep -E "CapEff|NoNewPrivs" /proc/self/status | tr -d "\\t" | tr : =; echo cwd=$(pwd); echo foo=$FOO; echo hostname=$HOSTNAME; echo home=$HOME',
+          'echo uid=$(id -u); echo gid=$(id -g); echo groups=$(id -G); grep -E "CapEff|NoNewPrivs" /proc/self/status | tr -d "\\t" | tr : =; echo cwd=$(pwd); echo foo=$FOO; echo hostname=$HOSTNAME; echo home=$HOME',
         ],
         {
           user: 'nobody',
+          groupAdd: ['root'],
           noNewPrivileges: true,
           env: ['FOO=bar baz'],
           workdir: '/tmp',
@@ -272,6 +273,7 @@ export function describeRuntime(name: string, options: RuntimeSuiteOptions): voi
       const v = lines(c.out());
       expect(v.get('uid')).toBe('65534');
       expect(v.get('gid')).toBe('65534');
+      expect(v.get('groups')).toBe('65534 0');
       expect(v.get('CapEff')).toBe('0000000000000000');
       expect(v.get('cwd')).toBe('/tmp');
       expect(v.get('foo')).toBe('bar baz');
