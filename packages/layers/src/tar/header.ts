@@ -162,16 +162,23 @@ export function parseNumeric(block: Uint8Array, [off, len]: readonly [number, nu
   return digits === 0 ? 0 : value;
 }
 
-/** The ustar checksum: the sum of all bytes with the checksum field read as spaces. */
-export function checksum(block: Uint8Array): { unsigned: number; signed: number } {
-  let unsigned = 0;
-  let signed = 0;
+/** The ustar checksum: the sum of all bytes (unsigned) with the checksum field read as spaces. */
+export function checksum(block: Uint8Array): number {
+  let sum = 8 * 0x20;
+  for (let i = 0; i < 148; i++) sum += block[i]!;
+  for (let i = 156; i < BLOCK_SIZE; i++) sum += block[i]!;
+  return sum;
+}
+
+/** The same sum over signed bytes, which some old writers (Sun tar) stored. */
+export function signedChecksum(block: Uint8Array): number {
+  let sum = 8 * 0x20;
   for (let i = 0; i < BLOCK_SIZE; i++) {
-    const b = i >= 148 && i < 156 ? 0x20 : block[i]!;
-    unsigned += b;
-    signed += b > 127 ? b - 256 : b;
+    if (i >= 148 && i < 156) continue;
+    const b = block[i]!;
+    sum += b > 127 ? b - 256 : b;
   }
-  return { unsigned, signed };
+  return sum;
 }
 
 export function isZeroBlock(block: Uint8Array): boolean {
@@ -185,10 +192,10 @@ export type DecodeResult = { ok: true; header: RawHeader } | { ok: false; reason
 export function decodeHeader(block: Uint8Array): DecodeResult {
   const stored = parseNumeric(block, F.chksum);
   const sum = checksum(block);
-  if (Number.isNaN(stored) || (stored !== sum.unsigned && stored !== sum.signed)) {
+  if (Number.isNaN(stored) || (stored !== sum && stored !== signedChecksum(block))) {
     return {
       ok: false,
-      reason: `header checksum mismatch (stored ${Number.isNaN(stored) ? 'garbage' : stored}, computed ${sum.unsigned})`,
+      reason: `header checksum mismatch (stored ${Number.isNaN(stored) ? 'garbage' : stored}, computed ${sum})`,
     };
   }
   const magic = cstring(block, F.magic);
@@ -283,8 +290,7 @@ export function encodeHeader(h: EncodableHeader): Buffer {
   writeString(block, F.gname, h.gname);
   writeOctal(block, F.devmajor, h.devmajor);
   writeOctal(block, F.devminor, h.devminor);
-  const { unsigned } = checksum(block);
-  block.write(unsigned.toString(8).padStart(6, '0'), 148, 6, 'latin1');
+  block.write(checksum(block).toString(8).padStart(6, '0'), 148, 6, 'latin1');
   block[154] = 0;
   block[155] = 0x20;
   return block;
