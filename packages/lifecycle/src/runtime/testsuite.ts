@@ -216,6 +216,12 @@ export function describeRuntime(name: string, options: RuntimeSuiteOptions): voi
       expect(v.get('NoNewPrivs')).toBe('0');
     });
 
+    it('hands the program only stdio (no runtime pipes, FIFOs or leaked fds)', async () => {
+      const c = await runToEnd(['ls', '/proc/self/fd']);
+      // 3 is ls's own directory handle
+      expect(c.out().trim().split('\n')).toEqual(['0', '1', '2', '3']);
+    });
+
     it('lets the container write only its rootfs', async () => {
       const written = `written-${counter}`;
       const c = await runToEnd([

@@ -45,7 +45,7 @@ import {
   writeRecord,
 } from '../state-store.js';
 import type { InitPlan, MountStep } from './init-script.js';
-import { initScript } from './init-script.js';
+import { CLOSE_FDS, initScript } from './init-script.js';
 import type { HostTools } from './privileges.js';
 import {
   DEFAULT_TOOLS,
@@ -774,7 +774,7 @@ export function createBuiltinRuntime(options: BuiltinRuntimeOptions): Runtime {
       }
       const uid = proc.user?.uid ?? 0;
       // join the cgroup first (the shell writes its own pid), then the same chain as create
-      const join = `for f in ${cgroup.procsFiles().map(quote).join(' ')}; do echo $$ > "$f"; done; exec "$@"`;
+      const join = `for f in ${cgroup.procsFiles().map(quote).join(' ')}; do echo $$ > "$f"; done; ${CLOSE_FDS}; exec "$@"`;
       const argv = [
         'sh',
         '-c',

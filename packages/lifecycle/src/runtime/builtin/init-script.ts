@@ -226,6 +226,10 @@ function compileSteps(plan: InitPlan, files: InitProgram['files']): string[] {
   return lines;
 }
 
+/** Closes every fd above 2 of the shell that runs it (in-process: a glob, no fork). */
+export const CLOSE_FDS =
+  'for f in /proc/self/fd/*; do n=${f##*/}; case $n in 0|1|2) ;; *) eval "exec $n>&-" ;; esac; done';
+
 /** The script run by the container's PID 1 (see the module comment). */
 export function initScript(plan: InitPlan): InitProgram {
   const files: InitProgram['files'] = [];
@@ -254,6 +258,8 @@ export function initScript(plan: InitPlan): InitProgram {
     'exec 2>&5 5>&- 3>&-',
     'read -r _go <&4',
     'exec 4<&-',
+    // only stdio reaches the program: close whatever the engine leaked (fds without CLOEXEC)
+    CLOSE_FDS,
     [
       'exec setpriv',
       ...plan.finalSetpriv.map(quote),
