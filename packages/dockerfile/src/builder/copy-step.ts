@@ -14,7 +14,7 @@ import type { AddInstruction, CopyInstruction } from '../instructions/types.js';
 import { cacheKey } from './cache.js';
 import { copyInto, type CopyItem, type CopySettings } from './copy.js';
 import type { BuildSession, StageState } from './session.js';
-import { withSource, type MountedSource } from './sources.js';
+import { awaitSources, withSource, type MountedSource } from './sources.js';
 import { cleanSourcePath, hashSourcePath, matchSources, type SourceTree } from './source-tree.js';
 import { parseChmod, resolveOwner } from './users.js';
 import { commitStep, stepName, workdirOf } from './steps.js';
@@ -88,6 +88,7 @@ export async function dispatchCopy(
   state: StageState,
   cmd: CopyInstruction | AddInstruction,
 ): Promise<void> {
+  await awaitSources(session, [cmd.kind === 'copy' ? cmd.from : undefined]);
   const vertex = session.vertex(stepName(state, cmd.original));
   try {
     if (cmd.kind === 'copy') {

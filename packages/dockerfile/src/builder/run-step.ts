@@ -16,7 +16,7 @@ import type { RunInstruction, RunMount } from '../instructions/types.js';
 import { cacheKey } from './cache.js';
 import { resolveInRoot } from './copy.js';
 import type { BuildSession, StageState } from './session.js';
-import { withSource, type MountedSource } from './sources.js';
+import { awaitSources, withSource, type MountedSource } from './sources.js';
 import { cleanSourcePath, hashSourcePath } from './source-tree.js';
 import { stepError } from './step-error.js';
 import { commitStep, stepName, workdirOf } from './steps.js';
@@ -220,6 +220,10 @@ export async function dispatchRun(
   state: StageState,
   cmd: RunInstruction,
 ): Promise<void> {
+  await awaitSources(
+    session,
+    cmd.mounts.map((m) => m.from),
+  );
   const name = stepName(state, cmd.original);
   const vertex = session.vertex(name);
   let tail: Tail | undefined;

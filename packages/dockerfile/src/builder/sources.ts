@@ -17,6 +17,29 @@ export interface MountedSource {
 
 const ALL = (): boolean => true;
 
+/** The stage `from` names (a name or an index), if it names one. */
+function stageIndex(session: BuildSession, from: string): number | undefined {
+  if (/^[+-]?\d+$/.test(from)) return Number(from);
+  return session.graph.findStage(from)?.index;
+}
+
+/**
+ * Waits until the stages `froms` name are built, so a step's vertex starts only when it can
+ * run (as BuildKit's do).
+ */
+export async function awaitSources(
+  session: BuildSession,
+  froms: readonly (string | undefined)[],
+): Promise<void> {
+  for (const from of froms) {
+    if (from === undefined || from === '') continue;
+    const index = stageIndex(session, from);
+    if (index !== undefined && index >= 0 && index < session.graph.stages.length) {
+      await session.stage(index);
+    }
+  }
+}
+
 /**
  * Runs `fn` with the source `from` names (undefined: the build context) mounted. `what` names
  * the instruction for the error when there is no context.
