@@ -760,8 +760,6 @@ export function createBuiltinRuntime(options: BuiltinRuntimeOptions): Runtime {
     async exec(id, proc: Process, execOptions: ExecOptions = {}): Promise<ExecProcess> {
       await checkTools();
       const { record } = await requireStatus(id, 'exec');
-      if (proc.terminal === true)
-        throw invalidArgument('exec with a terminal is not supported by the builtin runtime');
       const cgroup = await cgroupOf(record.cgroupsPath);
       const spec = await readBundle(record.bundle).catch(() => undefined);
       const program = await resolveProgram(record.rootfs, proc, bindsOf(spec, record.bundle));
@@ -801,11 +799,18 @@ export function createBuiltinRuntime(options: BuiltinRuntimeOptions): Runtime {
         program,
         ...(proc.args?.slice(1) ?? []),
       ];
-      const child = spawn(tools.busybox, argv, {
-        stdio: spawnStdio(execOptions.stdio),
-        env: {},
-        ...(execOptions.signal === undefined ? {} : { signal: execOptions.signal }),
-      });
+      // with a terminal, util-linux `script` holds the pty (as for create)
+      const child = spawn(
+        proc.terminal === true ? tools.script : tools.busybox,
+        proc.terminal === true
+          ? ['-q', '-e', '-c', `exec ${[tools.busybox, ...argv].map(quote).join(' ')}`, '/dev/null']
+          : argv,
+        {
+          stdio: spawnStdio(execOptions.stdio),
+          env: {},
+          ...(execOptions.signal === undefined ? {} : { signal: execOptions.signal }),
+        },
+      );
       const done = new Promise<ExitStatus>((resolveDone, rejectDone) => {
         child.once('error', rejectDone);
         child.once('exit', (code, sig) => {
@@ -829,8 +834,10 @@ export function createBuiltinRuntime(options: BuiltinRuntimeOptions): Runtime {
         async kill(sig) {
           // `pid` is busybox nsenter, which waits for its child in the container's pid
           // namespace without forwarding signals: signal that child
-          const targets = await childrenOf(pid);
-          for (const target of targets.length > 0 ? targets : [pid]) {
+          // (under `script` for a terminal: one level further down)
+          const nsenter = proc.terminal === true ? ((await childrenOf(pid))[0] ?? pid) : pid;
+          const targets = await childrenOf(nsenter);
+          for (const target of targets.length > 0 ? targets : [nsenter]) {
             try {
               process.kill(target, signalNumber(sig));
             } catch {

@@ -52,7 +52,7 @@ describe.skipIf(!root)('builtin runtime with a terminal', () => {
     await runtime.delete(id);
   });
 
-  it('resizes the terminal of a running container', async () => {
+  it('resizes the terminal of a running container and execs with a terminal', async () => {
     const id = `tty-resize-${process.pid}`;
     const spec = await createSpec(
       { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } },
@@ -83,6 +83,21 @@ describe.skipIf(!root)('builtin runtime with a terminal', () => {
     await until('ready');
     await runtime.resize(id, { rows: 40, cols: 120 });
     await until('size=40 120');
+
+    const execFile = join(tmp, 'exec-out');
+    const execOut = openSync(execFile, 'w');
+    const exec = await runtime.exec(
+      id,
+      {
+        ...spec.process!,
+        terminal: true,
+        args: ['sh', '-c', '[ -t 0 ] && echo exec-tty=yes; exit 2'],
+      },
+      { stdio: ['ignore', execOut, execOut] },
+    );
+    closeSync(execOut);
+    expect((await exec.wait()).exitCode).toBe(2);
+    expect(readFileSync(execFile, 'utf8')).toContain('exec-tty=yes\r\n');
     await runtime.delete(id, { force: true });
   });
 });
