@@ -1,0 +1,271 @@
+/**
+ * The build oracle: every Dockerfile of ./cases.ts (and the example app under examples/) is
+ * built by docker — dockerd 20.10's BuildKit, `docker build --network none` — and by `lab build`
+ * from the same context and the same base images, and the two images must agree on the config
+ * fields of {@link CONFIG_FIELDS} and on their file trees (paths, types, modes, owners,
+ * contents, symlink targets). See ./image-tree.ts for the normalisations.
+ *
+ * Base images: the same rootfs tar (scripts/busybox-image.sh, scripts/node-image.sh) goes into
+ * both, `docker import` and `lab import`, with the same --change instructions.
+ *
+ * Needs root and dockerd (apt docker.io); skips with the reason printed when either is missing
+ * or dockerd does not start.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../../src/index.js';
+import {
+  CASES,
+  type ContextEntry,
+  type OracleBuild,
+  type OracleCase,
+  type TreeDifferences,
+} from './cases.js';
+import { startDockerd, type Dockerd } from './dockerd.js';
+import { readImageArchive, type ImageView } from './image-tree.js';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
+const BUSYBOX_CHANGES = [
+  'CMD ["sh"]',
+  'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+];
+const EPOCH = '946684800';
+const isRoot = process.getuid?.() === 0;
+if (!isRoot) console.warn('build oracle skipped: it needs root (dockerd, lab build mounts)');
+
+function sink(): Writable & { text: () => string } {
+  const chunks: Buffer[] = [];
+  const w = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      chunks.push(Buffer.from(chunk));
+      done();
+    },
+  }) as Writable & { text: () => string };
+  w.text = () => Buffer.concat(chunks).toString('utf8');
+  return w;
+}
+
+/** Runs the lab CLI in process; throws with its stderr on a non-zero exit. */
+async function lab(root: string, args: string[], env: Record<string, string> = {}) {
+  const stdout = sink();
+  const stderr = sink();
+  const code = await run(['--root', root, ...args], {
+    stdin: Readable.from([]),
+    stdout,
+    stderr,
+    env,
+    cwd: REPO,
+    version: 'oracle',
+  });
+  if (code !== 0) throw new Error(`lab ${args.join(' ')} exited ${code}:\n${stderr.text()}`);
+  return stdout.text();
+}
+
+function writeEntry(dir: string, rel: string, entry: ContextEntry, scratch: string): void {
+  const abs = join(dir, rel);
+  mkdirSync(dirname(abs), { recursive: true });
+  if (typeof entry === 'string') {
+    writeFileSync(abs, entry);
+    chmodSync(abs, 0o644);
+  } else if ('content' in entry) {
+    writeFileSync(abs, entry.content);
+    chmodSync(abs, entry.mode);
+  } else if ('symlink' in entry) {
+    symlinkSync(entry.symlink, abs);
+  } else if ('dir' in entry) {
+    mkdirSync(abs, { recursive: true });
+    if (entry.mode !== undefined) chmodSync(abs, entry.mode);
+  } else {
+    const staging = mkdtempSync(join(scratch, 'tar-'));
+    for (const [p, e] of Object.entries(entry.tar)) writeEntry(staging, p, e, scratch);
+    const owner = String(entry.owner ?? 0);
+    execFileSync('tar', [
+      '-C',
+      staging,
+      '--sort=name',
+      '--mtime=@946684800',
+      `--owner=${owner}`,
+      `--group=${owner}`,
+      '--numeric-owner',
+      entry.gzip === true ? '-czf' : '-cf',
+      abs,
+      ...Object.keys(entry.tar)
+        .map((p) => p.split('/')[0]!)
+        .filter((p, i, all) => all.indexOf(p) === i)
+        .sort(),
+    ]);
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/** Lines only one side has: what a failing comparison shows. */
+function treeDiff(docker: ImageView, labView: ImageView): TreeDifferences {
+  const d = new Set(docker.tree);
+  const l = new Set(labView.tree);
+  return {
+    onlyDocker: docker.tree.filter((x) => !l.has(x)),
+    onlyLab: labView.tree.filter((x) => !d.has(x)),
+  };
+}
+
+/**
+ * What yarn leaves behind that differs from run to run, whoever builds: `yarn run` leaves its
+ * shim directory `/tmp/yarn--<time>-<random>` behind, and v8-compile-cache's files (V8 code
+ * cache `.BLOB` and its `.MAP`) are not deterministic. Those directories are dropped and the
+ * cache files' sizes and hashes masked (their paths, modes and owners still count).
+ */
+function yarnRunNormalised(view: ImageView): ImageView {
+  return {
+    ...view,
+    tree: view.tree
+      .filter((l) => !l.startsWith('/tmp/yarn--'))
+      .map((l) =>
+        /^\/tmp\/v8-compile-cache-[^ ]* file /.test(l)
+          ? l.replace(/ \d+ [0-9a-f]{16}$/, ' * *')
+          : l,
+      ),
+  };
+}
+
+function describeBuild(b: OracleBuild): string {
+  const parts = [];
+  if (b.target !== undefined) parts.push(`--target ${b.target}`);
+  for (const [k, v] of Object.entries(b.buildArgs ?? {})) parts.push(`--build-arg ${k}=${v}`);
+  return parts.length === 0 ? 'default target' : parts.join(' ');
+}
+
+function buildFlags(b: OracleBuild): string[] {
+  const flags: string[] = [];
+  if (b.target !== undefined) flags.push('--target', b.target);
+  for (const [k, v] of Object.entries(b.buildArgs ?? {})) flags.push('--build-arg', `${k}=${v}`);
+  return flags;
+}
+
+describe.skipIf(!isRoot)('build oracle: lab build agrees with docker build (BuildKit)', () => {
+  let tmp: string;
+  let root: string;
+  let dockerd: Dockerd | undefined;
+  let skipReason: string | undefined;
+  let serial = 0;
+
+  beforeAll(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'lab-build-oracle-'));
+    root = join(tmp, 'lab');
+    const started = await startDockerd(join(tmp, 'docker'));
+    if (!started.ok) {
+      skipReason = started.reason;
+      console.warn(`build oracle skipped: ${skipReason}`);
+      return;
+    }
+    dockerd = started.dockerd;
+    const rootfs = join(tmp, 'busybox-rootfs.tar');
+    execFileSync('bash', [join(REPO, 'scripts/busybox-image.sh'), '--rootfs-tar', rootfs]);
+    await Promise.all([
+      dockerd.docker([
+        'import',
+        ...BUSYBOX_CHANGES.flatMap((c) => ['--change', c]),
+        rootfs,
+        'busybox:latest',
+      ]),
+      lab(
+        root,
+        ['import', ...BUSYBOX_CHANGES.flatMap((c) => ['--change', c]), rootfs, 'busybox:latest'],
+        { SOURCE_DATE_EPOCH: EPOCH },
+      ),
+    ]);
+  }, 180_000);
+
+  afterAll(async () => {
+    await dockerd?.stop();
+    if (tmp !== undefined) rmSync(tmp, { recursive: true, force: true });
+  }, 120_000);
+
+  /** Builds `context` with both, saves both images and reads them the same way. */
+  async function buildBoth(
+    context: string,
+    b: OracleBuild,
+    tag: string | undefined,
+  ): Promise<{ docker: ImageView; lab: ImageView }> {
+    const d = dockerd!;
+    const name = tag ?? `oracle-${++serial}`;
+    const flags = buildFlags(b);
+    await Promise.all([
+      d.docker(['build', '--network', 'none', '-q', ...flags, '-t', name, context]),
+      lab(root, ['build', '--network', 'none', '-q', ...flags, '-t', name, context]),
+    ]);
+    const dockerTar = join(tmp, `${name}.docker.tar`);
+    const labTar = join(tmp, `${name}.lab.tar`);
+    await Promise.all([
+      d.docker(['save', '-o', dockerTar, name]),
+      lab(root, ['save', '-o', labTar, name]),
+    ]);
+    const [docker, labView] = await Promise.all([
+      readImageArchive(dockerTar, join(tmp, `${name}.docker`)),
+      readImageArchive(labTar, join(tmp, `${name}.lab`)),
+    ]);
+    rmSync(dockerTar, { force: true });
+    rmSync(labTar, { force: true });
+    return { docker, lab: labView };
+  }
+
+  function contextFor(c: OracleCase): string {
+    const dir = mkdtempSync(join(tmp, 'ctx-'));
+    for (const [p, e] of Object.entries(c.context)) writeEntry(dir, p, e, tmp);
+    writeFileSync(join(dir, 'Dockerfile'), c.dockerfile);
+    return dir;
+  }
+
+  for (const c of CASES) {
+    for (const b of c.builds ?? [{}]) {
+      it(`${c.name} (${describeBuild(b)})`, async (t) => {
+        if (dockerd === undefined) {
+          t.skip(skipReason);
+          return;
+        }
+        const context = contextFor(c);
+        const { docker, lab: labView } = await buildBoth(context, b, c.tag);
+        expect(labView.config).toEqual(docker.config);
+        expect(treeDiff(docker, labView)).toEqual(
+          b.knownDifferences ?? { onlyDocker: [], onlyLab: [] },
+        );
+        expect(labView.tree.length).toBeGreaterThan(0);
+      }, 120_000);
+    }
+  }
+
+  it('examples/hello-node (the seed Dockerfile) on the node:16 stand-in, PROFILE=prod', async (t) => {
+    if (dockerd === undefined) {
+      t.skip(skipReason);
+      return;
+    }
+    const rootfs = join(tmp, 'node-rootfs.tar');
+    const script = join(REPO, 'scripts/node-image.sh');
+    execFileSync('bash', [script, '--rootfs-tar', rootfs]);
+    const changes = execFileSync('bash', [script, '--changes'], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean);
+    await Promise.all([
+      dockerd.docker(['import', ...changes.flatMap((c) => ['--change', c]), rootfs, 'node:16']),
+      lab(root, ['import', ...changes.flatMap((c) => ['--change', c]), rootfs, 'node:16'], {
+        SOURCE_DATE_EPOCH: EPOCH,
+      }),
+    ]);
+    rmSync(rootfs, { force: true });
+    const { docker, lab: labView } = await buildBoth(
+      join(REPO, 'examples/hello-node'),
+      { buildArgs: { PROFILE: 'prod' } },
+      'hello-node',
+    );
+    expect(labView.config).toEqual(docker.config);
+    expect(treeDiff(yarnRunNormalised(docker), yarnRunNormalised(labView))).toEqual({
+      onlyDocker: [],
+      onlyLab: [],
+    });
+    expect(labView.tree.some((l) => l.startsWith('/app/dist/build.json file'))).toBe(true);
+  }, 240_000);
+});

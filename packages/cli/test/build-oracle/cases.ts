@@ -1,0 +1,314 @@
+/**
+ * The oracle's Dockerfiles: every instruction, built by docker (BuildKit in dockerd 20.10) and by
+ * lab from the same context, and compared (config + file tree).
+ *
+ * Left out because the oracle cannot build them — dockerd 20.10's built-in Dockerfile frontend
+ * (BuildKit 0.8 era, and `# syntax=` needs a registry) rejects them: heredocs (`RUN <<EOF`,
+ * `COPY <<EOF`), `COPY --link`, `COPY --exclude`, `COPY --parents`. lab's own tests cover those.
+ */
+
+/** A context entry: text (mode 0644), or a file with a mode, a symlink, a directory, a tar. */
+export type ContextEntry =
+  | string
+  | { readonly content: string; readonly mode: number }
+  | { readonly symlink: string }
+  | { readonly dir: true; readonly mode?: number }
+  | {
+      readonly tar: Readonly<Record<string, ContextEntry>>;
+      readonly gzip?: boolean;
+      /** Owner of every entry in the tar (`--owner`/`--group`), default 0. */
+      readonly owner?: number;
+    };
+
+/** Tree lines (see ./image-tree.ts) that only one side has. */
+export interface TreeDifferences {
+  readonly onlyDocker: readonly string[];
+  readonly onlyLab: readonly string[];
+}
+
+export interface OracleBuild {
+  /** `--target`. */
+  readonly target?: string;
+  readonly buildArgs?: Readonly<Record<string, string>>;
+  /**
+   * A known divergence of lab from docker, pinned exactly: the test fails when it changes, in
+   * particular when lab is fixed (then delete the entry). Each one names the bug.
+   */
+  readonly knownDifferences?: TreeDifferences;
+}
+
+export interface OracleCase {
+  readonly name: string;
+  readonly dockerfile: string;
+  readonly context: Readonly<Record<string, ContextEntry>>;
+  /** One build per entry (same context); default one build of the last stage. */
+  readonly builds?: readonly OracleBuild[];
+  /** Tag the image gets on both sides (for a later case's FROM). */
+  readonly tag?: string;
+}
+
+/**
+ * lab bug (dest-dir mode): when COPY copies a directory's contents to a destination that does
+ * not exist yet, BuildKit creates the destination with mode 0755 (fsutil `Copy` →
+ * `prepareTargetDir` → `MkdirAll(dest, 0755)`, with or without a trailing `/`, and `--chmod` is
+ * not applied to it); lab gives it the source directory's mode (or the `--chmod` mode).
+ */
+const destDirMode = (dirs: readonly [string, string][]): TreeDifferences => ({
+  onlyDocker: dirs.map(([p]) => `${p} dir 0755 0:0`),
+  onlyLab: dirs.map(([p, mode]) => `${p} dir ${mode} 0:0`),
+});
+
+const lines = (...l: string[]): string => `${l.join('\n')}\n`;
+
+export const CASES: readonly OracleCase[] = [
+  {
+    name: 'metadata: ARG global/stage/--build-arg, ENV both forms, LABEL, WORKDIR chains, USER, EXPOSE, VOLUME, STOPSIGNAL, HEALTHCHECK, SHELL, CMD',
+    context: { 'a.txt': 'a\n', 'dir/one.txt': 'one\n' },
+    dockerfile: lines(
+      'ARG BASE=busybox',
+      'ARG GLOBAL_ONLY=global',
+      'FROM scratch AS files',
+      'COPY a.txt /a.txt',
+      'COPY dir/ /d/',
+      'LABEL stage=files',
+      'FROM ${BASE}',
+      'ARG GLOBAL_ONLY',
+      'ARG VERSION=1.0',
+      'ARG OVERRIDE=default',
+      'ARG EMPTY',
+      'ENV LEGACY value with  spaces',
+      'ENV A=1 B="two words" C=${VERSION}-${OVERRIDE} D=${EMPTY:-fallback} E=${VERSION:+set}',
+      'ENV GLOBAL=${GLOBAL_ONLY} PATH=/opt/bin:$PATH',
+      'ENV A=replaced-in-place',
+      'LABEL org.example.version=$VERSION "multi word"="yes" empty=""',
+      'LABEL org.example.version=2',
+      'WORKDIR /srv',
+      'WORKDIR app',
+      'WORKDIR ../data/./x/',
+      'WORKDIR $C',
+      'USER nobody',
+      'WORKDIR /owned-by-user',
+      'USER 1000:1000',
+      'EXPOSE 80 443/tcp 53/udp',
+      'EXPOSE 80/tcp',
+      'VOLUME ["/data", "/logs"]',
+      'VOLUME /cache /var/v',
+      'STOPSIGNAL SIGUSR1',
+      'HEALTHCHECK --interval=5s --timeout=2s --start-period=1s --retries=4 CMD wget -q -O- http://localhost/ || exit 1',
+      'SHELL ["/bin/sh", "-ec"]',
+      'CMD echo "$A"',
+    ),
+    builds: [{ buildArgs: { OVERRIDE: 'from-cli' } }, { target: 'files' }],
+  },
+  {
+    name: 'CMD/ENTRYPOINT reset rules, HEALTHCHECK forms, STOPSIGNAL number',
+    context: {},
+    dockerfile: lines(
+      'FROM busybox AS base',
+      'CMD ["base-cmd"]',
+      'FROM base AS inherited-cmd-then-entrypoint',
+      'ENTRYPOINT ["/bin/echo"]',
+      'FROM busybox AS image-cmd-then-entrypoint',
+      'ENTRYPOINT /bin/echo shell form',
+      'FROM busybox AS cmd-then-entrypoint',
+      'CMD ["kept"]',
+      'ENTRYPOINT ["/bin/echo", "x"]',
+      'FROM busybox AS entrypoint-then-cmd',
+      'ENTRYPOINT ["/bin/echo"]',
+      'CMD ["after"]',
+      'HEALTHCHECK CMD ["/bin/true"]',
+      'FROM entrypoint-then-cmd AS healthcheck-none',
+      'HEALTHCHECK NONE',
+      'STOPSIGNAL 9',
+      'FROM busybox AS shell-cmd',
+      'SHELL ["/bin/ash", "-c"]',
+      'CMD echo from ash',
+      'HEALTHCHECK --interval=1m30s CMD test -e /tmp',
+    ),
+    builds: [
+      { target: 'inherited-cmd-then-entrypoint' },
+      { target: 'image-cmd-then-entrypoint' },
+      { target: 'cmd-then-entrypoint' },
+      { target: 'entrypoint-then-cmd' },
+      { target: 'healthcheck-none' },
+      { target: 'shell-cmd' },
+    ],
+  },
+  {
+    name: 'COPY: globs, directory contents, destination rules, --chown, --chmod, symlinks',
+    context: {
+      'a.txt': 'a\n',
+      'b.txt': 'bb\n',
+      'c.md': 'c\n',
+      'exec.sh': { content: '#!/bin/sh\necho hi\n', mode: 0o755 },
+      'private.txt': { content: 'p\n', mode: 0o600 },
+      'dir/one.txt': 'one\n',
+      'dir/sub/two.txt': 'two\n',
+      'dir/sub2/three.txt': 'three\n',
+      'dir/link': { symlink: 'one.txt' },
+      'top-link': { symlink: 'a.txt' },
+      'empty-dir': { dir: true },
+      'private-dir/x': { content: 'x\n', mode: 0o600 },
+      'private-dir': { dir: true, mode: 0o700 },
+    },
+    dockerfile: lines(
+      'FROM busybox',
+      'WORKDIR /w',
+      'COPY a.txt .',
+      'COPY a.txt rel/',
+      'COPY a.txt b.txt /multi/',
+      'COPY *.txt /glob/',
+      'COPY [ab].txt /class/',
+      'COPY ?.md /question/',
+      'COPY dir/sub* /globdir/',
+      'COPY dir /dircontents',
+      'COPY dir/ /dircontents-slash/',
+      'COPY a.txt /newname',
+      'COPY exec.sh private.txt /bin/',
+      'COPY top-link /followed',
+      'COPY empty-dir /empty/',
+      'COPY empty-dir /empty-as-name',
+      'COPY --chown=nobody a.txt /chown-name',
+      'COPY --chown=1000:2000 dir /chown-ids/',
+      'COPY --chown=root:nobody b.txt /chown-mixed',
+      'COPY --chmod=0600 a.txt /chmod-file',
+      'COPY --chmod=750 dir /chmod-dir/',
+      'COPY a.txt /deep/new/parents/',
+      'RUN mkdir /already',
+      'COPY a.txt /already',
+      'COPY b.txt /already/',
+      'COPY a.txt /multi/a.txt',
+      'COPY private-dir /private-no-slash',
+      'COPY private-dir/ /private-slash/',
+    ),
+    builds: [
+      {
+        knownDifferences: destDirMode([
+          ['/chmod-dir', '0750'],
+          ['/private-no-slash', '0700'],
+          ['/private-slash', '0700'],
+        ]),
+      },
+    ],
+  },
+  {
+    name: 'COPY --from: stage name, stage index, scratch stage, image, with --chown',
+    context: {},
+    dockerfile: lines(
+      'FROM busybox AS build',
+      'RUN mkdir -p /out/sub && echo built > /out/sub/file && chmod 0640 /out/sub/file && ln -s sub/file /out/link && chown 1000:1000 /out/sub',
+      'FROM scratch AS second',
+      'COPY --from=build /out /o',
+      'FROM busybox',
+      'COPY --from=0 /out/ /from-index/',
+      'COPY --from=build /out/sub/file /from-name',
+      'COPY --from=second /o /from-scratch-stage',
+      'COPY --from=busybox /etc/passwd /from-image-passwd',
+      'COPY --from=build --chown=nobody:nobody /out /chowned',
+      'COPY --from=build /out/link /followed-link',
+    ),
+  },
+  {
+    name: 'ADD: local tar extraction (plain, gzip), plain files, --chown, --chmod',
+    context: {
+      'plain.tar': {
+        tar: {
+          'top.txt': 'top\n',
+          'sub/inner.txt': { content: 'inner\n', mode: 0o640 },
+          'sub/tool': { content: '#!/bin/sh\n', mode: 0o755 },
+          'sub/ln': { symlink: 'inner.txt' },
+        },
+        owner: 1000,
+      },
+      'gz.tar.gz': { tar: { 'g/one': 'g1\n', 'g/two': 'g2\n' }, gzip: true },
+      'note.txt': 'note\n',
+    },
+    dockerfile: lines(
+      'FROM busybox',
+      'ADD plain.tar /x/',
+      'ADD gz.tar.gz /y',
+      'ADD plain.tar gz.tar.gz /both/',
+      'ADD note.txt /z/',
+      'ADD --chown=1000:1000 note.txt /owned.txt',
+      'ADD --chmod=0700 note.txt /mode.txt',
+    ),
+  },
+  {
+    name: 'RUN: shell and exec forms, ARG and ENV in the environment, SHELL, USER, whiteouts and opaque directories',
+    context: {},
+    dockerfile: lines(
+      'FROM busybox',
+      'RUN echo shell > /shell.txt',
+      'RUN ["/bin/sh", "-c", "echo exec > /exec.txt"]',
+      'RUN ["touch", "/exec-direct"]',
+      'ARG V=1',
+      'RUN echo "arg=$V" > /arg.txt',
+      'ENV E=env',
+      'RUN echo "env=$E" > /env.txt',
+      'RUN env | grep -v -e ^HOSTNAME= -e ^SHLVL= -e ^PWD= | sort > /run-env.txt',
+      'SHELL ["/bin/sh", "-euc"]',
+      'RUN echo "shell changed: $0" > /shell2.txt',
+      'USER 1000:1000',
+      'RUN touch /tmp/as-user && mkdir /tmp/user-dir && id > /tmp/id.txt',
+      'USER nobody',
+      'WORKDIR /tmp/nobody-wd',
+      'RUN pwd > /tmp/pwd.txt',
+      'USER root',
+      'RUN rm /exec-direct /bin/vi && echo gone',
+      'RUN mkdir -p /opq/a && touch /opq/a/f /opq/keep',
+      'RUN rm -rf /opq/a && mkdir /opq/a && touch /opq/a/g',
+    ),
+  },
+  {
+    name: 'ONBUILD parent image',
+    tag: 'oracle-onbuild-parent',
+    context: { 'trigger.txt': 'from the parent context\n' },
+    dockerfile: lines(
+      'FROM busybox',
+      'ONBUILD ARG OB=1',
+      'ONBUILD COPY trigger.txt /triggered/',
+      'ONBUILD RUN echo "onbuild ran with $OB" > /onbuild.txt',
+      'ONBUILD ENV FROM_ONBUILD=yes',
+      'LABEL parent=yes',
+    ),
+  },
+  {
+    name: 'ONBUILD triggers run in a child build, the child keeps only its own',
+    context: { 'trigger.txt': 'from the child context\n' },
+    dockerfile: lines(
+      'FROM oracle-onbuild-parent',
+      'ONBUILD RUN echo grandchild',
+      'RUN cat /onbuild.txt /triggered/trigger.txt > /seen.txt',
+    ),
+  },
+  {
+    name: 'multi-stage with --target',
+    context: {},
+    dockerfile: lines(
+      'FROM busybox AS a',
+      'RUN echo a > /a',
+      'FROM a AS b',
+      'RUN echo b > /b',
+      'ENV STAGE=b',
+      'FROM busybox AS c',
+      'COPY --from=b /b /from-b',
+      'FROM c',
+      'LABEL last=yes',
+    ),
+    builds: [{ target: 'b' }, { target: 'A' }, {}],
+  },
+  {
+    name: '.dockerignore',
+    context: {
+      '.dockerignore': lines('*.log', '!keep.log', 'secret/', '**/tmp', 'Dockerfile'),
+      'a.log': 'ignored\n',
+      'keep.log': 'kept\n',
+      'secret/key': 'k\n',
+      'src/tmp/x': 'x\n',
+      'src/main.txt': 'main\n',
+    },
+    dockerfile: lines('FROM busybox', 'COPY . /ctx/'),
+    // the context directory is a mkdtemp directory (0700)
+    builds: [{ knownDifferences: destDirMode([['/ctx', '0700']]) }],
+  },
+];

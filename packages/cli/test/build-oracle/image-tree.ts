@@ -1,0 +1,170 @@
+/**
+ * One view of a built image for both sides of the oracle: read a docker-archive (`docker save`,
+ * `lab save`), take its config, apply its layers in order into a directory with GNU tar
+ * (whiteouts handled here: `.wh..wh..opq` empties the directory below, `.wh.NAME` removes NAME,
+ * both before the layer's own entries are extracted), and list the result as one sorted line
+ * per path.
+ *
+ * Normalisations (the same for both sides):
+ * - mtimes are not compared: RUN steps stamp the time of the build, and BuildKit and lab differ
+ *   on the mtimes of directories they create implicitly;
+ * - a directory's size is not compared (file system dependent);
+ * - hard links are listed as the files they are (content, mode, owner), not as links;
+ * - xattrs are not compared (GNU tar runs without --xattrs).
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { lstat, mkdir, readdir, readFile, readlink, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const execFileP = promisify(execFile);
+
+/** The config fields the oracle compares (docker's casing). */
+export const CONFIG_FIELDS = [
+  'Env',
+  'Cmd',
+  'Entrypoint',
+  'WorkingDir',
+  'User',
+  'ExposedPorts',
+  'Volumes',
+  'Labels',
+  'StopSignal',
+  'Healthcheck',
+  'OnBuild',
+  'Shell',
+] as const;
+
+export type ComparedConfig = Partial<Record<(typeof CONFIG_FIELDS)[number], unknown>>;
+
+export interface ImageView {
+  config: ComparedConfig;
+  /** `path type mode uid:gid detail`, sorted by path. */
+  tree: string[];
+  layers: number;
+}
+
+interface ArchiveManifest {
+  Config: string;
+  Layers: string[];
+}
+
+async function tar(args: string[]): Promise<string> {
+  const r = await execFileP('tar', args, { maxBuffer: 256 * 1024 * 1024 });
+  return r.stdout;
+}
+
+function isEmpty(v: unknown): boolean {
+  if (v === undefined || v === null || v === '') return true;
+  if (Array.isArray(v)) return v.length === 0;
+  if (typeof v === 'object') return Object.keys(v).length === 0;
+  return false;
+}
+
+/** The compared config fields; null, missing, "", [] and {} all mean "unset". */
+export function compareConfig(config: Record<string, unknown>): ComparedConfig {
+  const out: ComparedConfig = {};
+  for (const f of CONFIG_FIELDS) {
+    const v = config[f];
+    if (!isEmpty(v)) out[f] = v;
+  }
+  return out;
+}
+
+function clean(name: string): string {
+  let n = name;
+  while (n.startsWith('./')) n = n.slice(2);
+  while (n.startsWith('/')) n = n.slice(1);
+  if (n.endsWith('/')) n = n.slice(0, -1);
+  return n;
+}
+
+async function applyLayer(layer: string, dest: string): Promise<void> {
+  const names = (await tar(['-tf', layer])).split('\n').filter(Boolean).map(clean);
+  for (const name of names) {
+    const slash = name.lastIndexOf('/');
+    const dir = slash < 0 ? '' : name.slice(0, slash);
+    const base = name.slice(slash + 1);
+    if (base === '.wh..wh..opq') {
+      const target = join(dest, dir);
+      const children = await readdir(target).catch(() => [] as string[]);
+      for (const c of children) await rm(join(target, c), { recursive: true, force: true });
+    } else if (base.startsWith('.wh.')) {
+      await rm(join(dest, dir, base.slice(4)), { recursive: true, force: true });
+    }
+  }
+  await tar([
+    '-xf',
+    layer,
+    '-C',
+    dest,
+    '--numeric-owner',
+    '--same-owner',
+    '--same-permissions',
+    '--exclude=.wh.*',
+  ]);
+}
+
+async function listTree(dir: string): Promise<string[]> {
+  const lines: string[] = [];
+  const walk = async (rel: string): Promise<void> => {
+    const entries = (await readdir(join(dir, rel))).sort();
+    for (const e of entries) {
+      const p = rel === '' ? e : `${rel}/${e}`;
+      const abs = join(dir, p);
+      const st = await lstat(abs);
+      const mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
+      const owner = `${st.uid}:${st.gid}`;
+      if (st.isSymbolicLink()) {
+        lines.push(`/${p} link ${owner} -> ${await readlink(abs)}`);
+      } else if (st.isDirectory()) {
+        lines.push(`/${p} dir ${mode} ${owner}`);
+        await walk(p);
+      } else if (st.isFile()) {
+        const hash = createHash('sha256')
+          .update(await readFile(abs))
+          .digest('hex')
+          .slice(0, 16);
+        lines.push(`/${p} file ${mode} ${owner} ${st.size} ${hash}`);
+      } else if (st.isCharacterDevice() || st.isBlockDevice()) {
+        lines.push(`/${p} dev ${mode} ${owner} ${st.rdev}`);
+      } else {
+        lines.push(`/${p} other ${mode} ${owner}`);
+      }
+    }
+  };
+  await walk('');
+  return lines;
+}
+
+/**
+ * Reads the first image of a docker-archive: its compared config and its file tree. `work` is a
+ * scratch directory (created, and emptied afterwards).
+ */
+export async function readImageArchive(archive: string, work: string): Promise<ImageView> {
+  const unpacked = join(work, 'archive');
+  const rootfs = join(work, 'rootfs');
+  await rm(work, { recursive: true, force: true });
+  await mkdir(unpacked, { recursive: true });
+  await mkdir(rootfs, { recursive: true });
+  try {
+    await tar(['-xf', archive, '-C', unpacked]);
+    const manifest = JSON.parse(
+      await readFile(join(unpacked, 'manifest.json'), 'utf8'),
+    ) as ArchiveManifest[];
+    const first = manifest[0];
+    if (first === undefined) throw new Error(`${archive}: manifest.json lists no image`);
+    const image = JSON.parse(await readFile(join(unpacked, first.Config), 'utf8')) as {
+      config?: Record<string, unknown>;
+    };
+    for (const layer of first.Layers) await applyLayer(join(unpacked, layer), rootfs);
+    return {
+      config: compareConfig(image.config ?? {}),
+      tree: await listTree(rootfs),
+      layers: first.Layers.length,
+    };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
