@@ -10,6 +10,7 @@
  * both call `openContainers`, which calls `providersFor(root)`).
  */
 import type { NetworkMode, ResolvConf } from '../bundle/index.js';
+import { labProviders } from '../network/lab-providers.js';
 import type { Container, MountPoint, VolumeRequest } from './types.js';
 
 /** What a network provider sets up for one run of a container. */
@@ -57,7 +58,10 @@ export function registerProviders(next: ProviderFactory): void {
   factory = next;
 }
 
-/** The providers of `root` (none until a network/volume layer registers them). */
+/**
+ * The providers of `root`: the registered factory's, else lab's own (the `bridge` network
+ * and the local volume store, `network/lab-providers.ts`).
+ */
 export function providersFor(root: string): Providers {
-  return factory?.(root) ?? {};
+  return factory?.(root) ?? labProviders(root);
 }
