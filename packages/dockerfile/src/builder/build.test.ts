@@ -23,6 +23,7 @@ import {
   buildCacheReferences,
   formatBuildError,
   type BuildOptions,
+  type BuildProgressEvent,
   type BuildResult,
 } from './index.js';
 
@@ -430,4 +431,45 @@ describe.skipIf(!isRoot)('build', () => {
     expect(r.config.config?.Entrypoint).toEqual(['/bin/echo']);
     expect((await text(view, '/links')).trim()).toBe('1');
   }, 120_000);
+
+  it('builds independent stages concurrently and names their vertices [stage k/m]', async () => {
+    const df = [
+      'FROM busybox AS left',
+      'RUN sleep 1 && echo L > /l',
+      'FROM busybox AS right',
+      'RUN sleep 1 && echo R > /r',
+      'FROM busybox',
+      'COPY --from=left /l /l',
+      'COPY --from=right /r /r',
+    ].join('\n');
+    const events: BuildProgressEvent[] = [];
+    await run(df, undefined, { noCache: true, onProgress: (e) => events.push(e) });
+    const names = new Map<number, string>();
+    for (const e of events) if (e.type === 'start') names.set(e.id, e.name);
+    const at = (type: string, name: string): number =>
+      events.findIndex((e) => e.type === type && names.get(e.id) === name);
+    const leftRun = '[left 2/2] RUN sleep 1 && echo L > /l';
+    const rightRun = '[right 2/2] RUN sleep 1 && echo R > /r';
+    expect(at('start', leftRun)).toBeGreaterThanOrEqual(0);
+    // both RUNs are under way before either finishes
+    expect(at('start', rightRun)).toBeLessThan(at('done', leftRun));
+    expect(at('start', leftRun)).toBeLessThan(at('done', rightRun));
+    // the final stage's COPY starts only after the stage it reads is done
+    expect(at('start', '[stage-2 2/3] COPY --from=left /l /l')).toBeGreaterThan(
+      at('done', leftRun),
+    );
+  }, 120_000);
+
+  it('removes the step snapshots of a build whose process died', async () => {
+    const snap = await openSnapshotter('overlay', root).catch(() =>
+      openSnapshotter('native', root),
+    );
+    await snap.prepare('build-step-999999999-deadbeef', undefined);
+    await run('FROM busybox\nLABEL a=b\n', undefined);
+    const names: string[] = [];
+    await snap.walk((info) => {
+      names.push(info.name);
+    });
+    expect(names).not.toContain('build-step-999999999-deadbeef');
+  }, 60_000);
 });

@@ -40,7 +40,7 @@ import type { BuildSession, StageState, Vertex } from './session.js';
 import { stepError } from './step-error.js';
 import { dispatchWorkdir } from './workdir-step.js';
 import type { BuildOptions, BuildResult, BuildStats } from './types.js';
-import { openWorkspace } from './workspace.js';
+import { openWorkspace, removeAbandonedSteps } from './workspace.js';
 
 async function defaultSnapshotter(root: string): Promise<Snapshotter> {
   try {
@@ -128,6 +128,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const created = rfc3339(epoch === undefined ? started : epoch * 1000);
   const images = await openImageStore(options.root);
   const snapshotter = await defaultSnapshotter(options.root);
+  await removeAbandonedSteps(snapshotter);
   const cache = await openBuildCache(options.root);
   const tmp = await mkdtemp(path.join(tmpdir(), 'lab-build-'));
   const stats: BuildStats = { steps: 0, cached: 0, runsExecuted: 0, layersWritten: 0 };

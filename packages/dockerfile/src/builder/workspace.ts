@@ -50,6 +50,33 @@ export interface Workspace {
   view<T>(layers: readonly CachedLayer[], fn: (rootfs: string) => Promise<T>): Promise<T>;
 }
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the active snapshots and views of builds whose process died (`build-<kind>-<pid>-…`),
+ * so a killed build leaves nothing a later one trips over.
+ */
+export async function removeAbandonedSteps(snapshotter: Snapshotter): Promise<string[]> {
+  const abandoned: string[] = [];
+  await snapshotter.walk((info) => {
+    const m = /^build-(?:step|view)-(\d+)-/.exec(info.name);
+    if (info.kind !== 'committed' && m !== null && !isAlive(Number(m[1]))) {
+      abandoned.push(info.name);
+    }
+  });
+  for (const key of abandoned) {
+    await snapshotter.remove(key).catch(() => undefined);
+  }
+  return abandoned;
+}
+
 function uniqueKey(kind: string): string {
   return `build-${kind}-${process.pid}-${randomBytes(6).toString('hex')}`;
 }
