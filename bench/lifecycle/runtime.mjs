@@ -56,19 +56,24 @@ function stats(samples) {
   return { min: s[0], median: s[Math.floor(s.length / 2)], max: s[s.length - 1] };
 }
 
-async function time(label, fn) {
-  for (let i = 0; i < WARMUP; i++) await fn(`w${i}`);
-  const samples = [];
+/** Runs the cases interleaved (one of each per round), so load changes hit all of them alike. */
+async function timeInterleaved(cases) {
+  for (let i = 0; i < WARMUP; i++) for (const c of cases) await c.fn();
+  const samples = cases.map(() => []);
   for (let i = 0; i < RUNS; i++) {
-    const t0 = process.hrtime.bigint();
-    await fn(String(i));
-    samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    for (const [k, c] of cases.entries()) {
+      const t0 = process.hrtime.bigint();
+      await c.fn();
+      samples[k].push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
   }
-  const r = stats(samples);
-  console.log(
-    `${label.padEnd(48)} min ${r.min.toFixed(1).padStart(6)}  median ${r.median.toFixed(1).padStart(6)}  max ${r.max.toFixed(1).padStart(6)} ms`,
-  );
-  return r;
+  return cases.map((c, k) => {
+    const r = stats(samples[k]);
+    console.log(
+      `${c.label.padEnd(48)} min ${r.min.toFixed(1).padStart(6)}  median ${r.median.toFixed(1).padStart(6)}  max ${r.max.toFixed(1).padStart(6)} ms`,
+    );
+    return r;
+  });
 }
 
 const builtin = createBuiltinRuntime({ root: path.join(tmp, 'state-builtin') });
@@ -87,31 +92,48 @@ async function lifecycle(runtime, bundle, id) {
 }
 
 console.log(
-  `create+start+wait+delete of /bin/true, ${RUNS} runs (+${WARMUP} warm-up), load ${os.loadavg()[0].toFixed(2)}`,
+  `create+start+wait+delete of /bin/true, ${RUNS} interleaved rounds (+${WARMUP} warm-up), load ${os.loadavg()[0].toFixed(2)}`,
 );
 try {
-  const b = await time('lab builtin runtime', () =>
-    lifecycle(builtin, builtinBundle, `bench-builtin`),
-  );
-  const o = await time('lab oci runtime (conmon + runc)', () =>
-    lifecycle(oci, ociBundle, `bench-oci`),
-  );
-  const r = await time('runc run (foreground, reference)', () => {
-    const res = spawnSync(
-      'runc',
-      ['--root', path.join(tmp, 'runc-root'), 'run', '-b', runcBundle, 'bench-runc'],
-      { stdio: 'ignore' },
-    );
-    if (res.status !== 0) throw new Error(`runc run exited ${res.status}`);
-  });
-  const u = await time('unshare -m -u -i -n -p -f --root (floor)', () => {
-    const res = spawnSync(
-      'unshare',
-      ['--mount', '--uts', '--ipc', '--net', '--pid', '--fork', `--root=${rootfs}`, '/bin/true'],
-      { stdio: 'ignore' },
-    );
-    if (res.status !== 0) throw new Error(`unshare exited ${res.status}`);
-  });
+  const [b, o, r, u] = await timeInterleaved([
+    { label: 'lab builtin runtime', fn: () => lifecycle(builtin, builtinBundle, 'bench-builtin') },
+    { label: 'lab oci runtime (conmon + runc)', fn: () => lifecycle(oci, ociBundle, 'bench-oci') },
+    {
+      label: 'runc run (foreground, reference)',
+      fn: () => {
+        const res = spawnSync(
+          'runc',
+          ['--root', path.join(tmp, 'runc-root'), 'run', '-b', runcBundle, 'bench-runc'],
+          {
+            stdio: 'ignore',
+          },
+        );
+        if (res.status !== 0) throw new Error(`runc run exited ${res.status}`);
+      },
+    },
+    {
+      label: 'unshare -m -u -i -n -p -f --root (floor)',
+      fn: () => {
+        const res = spawnSync(
+          'unshare',
+          [
+            '--mount',
+            '--uts',
+            '--ipc',
+            '--net',
+            '--pid',
+            '--fork',
+            `--root=${rootfs}`,
+            '/bin/true',
+          ],
+          {
+            stdio: 'ignore',
+          },
+        );
+        if (res.status !== 0) throw new Error(`unshare exited ${res.status}`);
+      },
+    },
+  ]);
   console.log(
     `\nmedian ratios: builtin / runc run = ${(b.median / r.median).toFixed(2)}, oci / runc run = ${(o.median / r.median).toFixed(2)}, builtin / floor = ${(b.median / u.median).toFixed(2)}`,
   );
