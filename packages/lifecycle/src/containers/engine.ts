@@ -46,12 +46,10 @@ import {
   checkContainerName,
   deleteContainerDir,
   findContainer,
-  generateName,
   listContainers,
   newContainerId,
   readContainer,
   sweepLeftovers,
-  takenNames,
   updateContainer,
   withContainerLock,
   writeState,
@@ -111,8 +109,9 @@ export type AttachMode =
   /** Detached: output goes to the log only. */
   | { mode: 'none' }
   /**
-   * Output goes to the log and is copied to the pipes `RunHandle.pump.stdout/stderr`; stdin is
-   * the given fd, or (`'pipe'`) a FIFO the caller writes through `RunHandle.stdinFd`.
+   * Attached: output goes to the log, which the caller follows (`readLogs` with `from` = the
+   * log size before the start and `done` = {@link RunHandle.finished}); stdin is the given fd,
+   * or (`'pipe'`) a FIFO the caller writes through `RunHandle.stdinFd`.
    */
   | { mode: 'pipes'; stdin?: number | 'pipe' }
   /** The container gets these fds (the caller's terminal) directly; nothing is logged. */
@@ -132,8 +131,12 @@ export interface RunHandle {
   container: Container;
   /** Resolves with the exit of the process (from the runtime's keeper); keeps the caller alive while waiting. */
   exit(): Promise<ExitStatus>;
-  /** The log monitor (attached: its stdout/stderr carry the container's output). */
+  /** The log monitor. */
   pump?: ChildProcess;
+  /** The log size before this run: where its output starts. */
+  logOffset: number;
+  /** Resolves true once the log monitor has written everything of this run. */
+  finished(): Promise<boolean>;
   /** `attach.stdin: 'pipe'`: write the container's stdin here, close it for EOF. */
   stdinFd?: number;
 }
@@ -399,8 +402,7 @@ export function openContainers(options: ContainersOptions): Containers {
     const imgCfg = image.config.config ?? {};
     const args = processArgs(imgCfg, o.entrypoint, o.cmd);
     const id = newContainerId();
-    const name =
-      o.name === undefined ? generateName(await takenNames(root)) : checkContainerName(o.name);
+    const name = o.name === undefined ? '' : checkContainerName(o.name);
     const snapshotter = await openDefaultSnapshotter(root);
     await unpackImageLayers(
       snapshotter,
@@ -567,6 +569,10 @@ export function openContainers(options: ContainersOptions): Containers {
       if (!isNotFound(err)) throw err;
     });
     await rm(join(c.dir, 'finished'), { force: true });
+    const logOffset = await stat(join(c.dir, 'json.log')).then(
+      (st) => st.size,
+      () => 0,
+    );
     const bundle = join(c.dir, 'bundle');
     let pump: ChildProcess | undefined;
     let stdio: Stdio;
@@ -597,9 +603,8 @@ export function openContainers(options: ContainersOptions): Containers {
         stdinTarget = rIn;
       }
       stdio = [stdinTarget, wOut, wErr];
-      const copy = o.attach.mode === 'pipes';
       const restartManager =
-        !copy &&
+        o.attach.mode === 'none' &&
         (c.config.HostConfig.RestartPolicy.Name !== 'no' || c.config.HostConfig.AutoRemove);
       pump = spawn(
         'bash',
@@ -608,12 +613,12 @@ export function openContainers(options: ContainersOptions): Containers {
           LOG_PUMP_SCRIPT,
           'lab-monitor',
           c.dir,
-          copy ? '1' : '0',
+          '0',
           ...(restartManager ? monitorCommand({ root, id: c.id }) : []),
         ],
         {
           detached: true,
-          stdio: ['ignore', copy ? 'pipe' : 'ignore', copy ? 'pipe' : 'ignore', 'pipe'],
+          stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
           env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
         },
       );
@@ -632,7 +637,7 @@ export function openContainers(options: ContainersOptions): Containers {
       });
       ready.destroy();
       for (const f of fifos) await rm(f, { force: true });
-      if (!copy) pump.unref();
+      pump.unref();
     }
     let created = false;
     try {
@@ -667,6 +672,16 @@ export function openContainers(options: ContainersOptions): Containers {
     return {
       container: { ...c, state },
       exit: () => runtime.wait(c.id),
+      logOffset,
+      finished: async () => {
+        if (pump === undefined) return true;
+        try {
+          await stat(join(c.dir, 'finished'));
+          return true;
+        } catch {
+          return false;
+        }
+      },
       ...(pump === undefined ? {} : { pump }),
       ...(stdinWriter === undefined ? {} : { stdinFd: stdinWriter }),
     };

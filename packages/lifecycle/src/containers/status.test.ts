@@ -4,7 +4,9 @@ import type { ContainerOperation, ContainerStatus } from './status.js';
 import { CONTAINER_OPERATIONS, CONTAINER_STATUSES, checkTransition, transition } from './status.js';
 
 /** The legal transitions, written out: status → operation → resulting status. */
-const LEGAL: Partial<Record<ContainerStatus, Partial<Record<ContainerOperation, ContainerStatus>>>> = {
+const LEGAL: Partial<
+  Record<ContainerStatus, Partial<Record<ContainerOperation, ContainerStatus>>>
+> = {
   created: { start: 'running', stop: 'created', remove: 'removing', exit: 'exited' },
   running: {
     start: 'running',
@@ -16,7 +18,12 @@ const LEGAL: Partial<Record<ContainerStatus, Partial<Record<ContainerOperation, 
     exit: 'exited',
   },
   paused: { stop: 'exited', kill: 'paused', unpause: 'running', exit: 'exited' },
-  restarting: { start: 'restarting', stop: 'exited', 'restart-policy': 'restarting', exit: 'exited' },
+  restarting: {
+    start: 'restarting',
+    stop: 'exited',
+    'restart-policy': 'restarting',
+    exit: 'exited',
+  },
   exited: { start: 'running', stop: 'exited', remove: 'removing', exit: 'exited' },
   removing: { remove: 'removing', exit: 'removing' },
   dead: { remove: 'removing', exit: 'dead' },

@@ -189,7 +189,7 @@ export function withContainerLock<T>(root: string, id: string, fn: () => Promise
 }
 
 /**
- * Adds a container: writes its files into a temporary directory and renames it into place
+ * Adds a container (a `Name` of `/` gets a generated name): writes its files into a temporary directory and renames it into place
  * while holding the name lock; conflict when the name is taken (docker's message).
  * `prepare` runs under the lock before the rename (e.g. to create the snapshot); a failure
  * leaves nothing behind.
@@ -202,9 +202,11 @@ export async function addContainer(
 ): Promise<Container> {
   const dir = containersDir(root);
   await mkdir(dir, { recursive: true, mode: 0o711 });
-  const name = config.Name.slice(1);
   return withFileLock(namesLock(root), async () => {
     const existing = await listContainers(root);
+    // `/` alone: no name given, generate one now that no other creator can take it
+    if (config.Name === '/') config.Name = `/${generateName(new Set(existing.map((c) => c.name)))}`;
+    const name = config.Name.slice(1);
     const clash = existing.find((c) => c.name === name);
     if (clash !== undefined) {
       throw conflict(

@@ -39,7 +39,9 @@ describe('json-file logs', () => {
     await w.close();
     const lines = (await readFile(file, 'utf8')).trim().split('\n');
     expect(JSON.parse(lines[1]!)).toMatchObject({ log: 'he said "hi"\t\\\n', stream: 'stderr' });
-    expect(lines[0]).toBe('{"log":"old\\n","stream":"stdout","time":"2020-01-01T00:00:00.000000000Z"}');
+    expect(lines[0]).toBe(
+      '{"log":"old\\n","stream":"stdout","time":"2020-01-01T00:00:00.000000000Z"}',
+    );
     expect((await collect(readLogs(file))).map((e) => e.log)).toHaveLength(3);
     expect((await collect(readLogs(file, { tail: 1 }))).map((e) => e.log)).toEqual(['last\n']);
     const since = await collect(readLogs(file, { since: Date.parse('2021-01-01T00:00:00Z') }));
@@ -52,7 +54,8 @@ describe('json-file logs', () => {
     let done = false;
     const seen: string[] = [];
     const reader = (async () => {
-      for await (const e of readLogs(file, { follow: true, done: async () => done })) seen.push(e.log);
+      for await (const e of readLogs(file, { follow: true, done: () => Promise.resolve(done) }))
+        seen.push(e.log);
     })();
     const w = await openLogWriter(file);
     w.write({ log: 'one\n', stream: 'stdout', time: nowRfc3339Nano() });

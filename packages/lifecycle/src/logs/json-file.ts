@@ -95,8 +95,12 @@ export interface ReadLogsOptions {
   since?: number;
   /** Only entries before this time (ms since the epoch). */
   until?: number;
+  /** Start at this byte offset (e.g. the size before a run started: only that run's output). */
+  from?: number;
   /** Keep reading appended entries until `done()` says the writer is finished. */
   follow?: boolean;
+  /** For `follow`: how often to look again without a change notification (ms, default 250). */
+  pollMs?: number;
   /** For `follow`: resolves true once nothing more will be written. */
   done?: () => Promise<boolean>;
   signal?: AbortSignal;
@@ -159,7 +163,7 @@ export async function* readLogs(
   for (let i = start; i < first.length; i++) yield first[i]!;
   if (options.follow !== true) return;
 
-  // follow: inotify wakes us; a poll every 250 ms covers missed events
+  // follow: inotify wakes us; a poll (default every 250 ms) covers missed events and `done`
   let wake: (() => void) | undefined;
   let watcher: ReturnType<typeof watch> | undefined;
   try {
@@ -203,7 +207,7 @@ export async function* readLogs(
         continue;
       }
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 250);
+        const timer = setTimeout(resolve, options.pollMs ?? 250);
         wake = () => {
           clearTimeout(timer);
           resolve();

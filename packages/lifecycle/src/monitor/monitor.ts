@@ -44,5 +44,9 @@ export async function runRestartManager(args: MonitorArgs): Promise<void> {
 export async function monitorMain(argJson: string): Promise<void> {
   process.on('SIGHUP', () => undefined);
   process.on('SIGINT', () => undefined);
+  // the providers lab's CLI uses (bridge network, local volumes), as in a composition root
+  const { labProviders } = await import('../network/lab-providers.js');
+  const { registerProviders } = await import('../containers/providers.js');
+  registerProviders((root) => labProviders(root));
   await runRestartManager(JSON.parse(argJson) as MonitorArgs);
 }

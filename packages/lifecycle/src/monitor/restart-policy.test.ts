@@ -6,9 +6,15 @@ describe('restart policies', () => {
   it('parses docker policy strings', () => {
     expect(parseRestartPolicy('no')).toEqual({ Name: 'no', MaximumRetryCount: 0 });
     expect(parseRestartPolicy('always')).toEqual({ Name: 'always', MaximumRetryCount: 0 });
-    expect(parseRestartPolicy('unless-stopped')).toEqual({ Name: 'unless-stopped', MaximumRetryCount: 0 });
+    expect(parseRestartPolicy('unless-stopped')).toEqual({
+      Name: 'unless-stopped',
+      MaximumRetryCount: 0,
+    });
     expect(parseRestartPolicy('on-failure')).toEqual({ Name: 'on-failure', MaximumRetryCount: 0 });
-    expect(parseRestartPolicy('on-failure:2')).toEqual({ Name: 'on-failure', MaximumRetryCount: 2 });
+    expect(parseRestartPolicy('on-failure:2')).toEqual({
+      Name: 'on-failure',
+      MaximumRetryCount: 2,
+    });
     for (const bad of ['sometimes', 'always:3', 'on-failure:x']) {
       expect(() => parseRestartPolicy(bad)).toThrow();
       try {
@@ -35,7 +41,7 @@ describe('restart policies', () => {
     expect(shouldRestart(parseRestartPolicy('no'), 1, 0, false)).toBe(false);
   });
 
-  it("doubles the back-off from 100 ms and resets it after 10 s of running", () => {
+  it('doubles the back-off from 100 ms and resets it after 10 s of running', () => {
     let d = nextBackoff(undefined, 0);
     expect(d).toBe(100);
     d = nextBackoff(d, 50);

@@ -1,12 +1,12 @@
 /**
  * Starting a container and (for `run` without -d, `start -a`) staying attached: output is
- * copied from the log monitor's pipes; with `-t` on a real terminal the container gets the
+ * read from the container's log as the monitor appends it; with `-t` on a real terminal the container gets the
  * terminal's fds directly and Ctrl-C/Ctrl-\ reach its processes through lab (the terminal
  * sends the signal to lab's process group; lab forwards it to every process of the container).
  */
 import { createWriteStream } from 'node:fs';
 import type { Containers } from '@lab/lifecycle';
-import { startErrorExitCode } from '@lab/lifecycle';
+import { readLogs, startErrorExitCode } from '@lab/lifecycle';
 import { isLabError } from '@lab/oci';
 import type { CliContext } from '../../context.js';
 
@@ -49,23 +49,18 @@ export async function startContainer(
     return { id: c.id, exitCode: startErrorExitCode(err), error: err.message };
   }
   if (handle === undefined || !opts.attach) return { id: c.id };
-  const outputs: Promise<void>[] = [];
-  const pump = handle.pump;
-  if (pump !== undefined) {
-    for (const [src, dst] of [
-      [pump.stdout, ctx.stdout],
-      [pump.stderr, ctx.stderr],
-    ] as const) {
-      if (src === null) continue;
-      outputs.push(
-        new Promise<void>((resolve) => {
-          src.on('data', (chunk: Buffer) => dst.write(chunk));
-          src.once('end', resolve);
-          src.once('close', resolve);
-        }),
-      );
+  const h = handle;
+  // the output of this run, from the log the monitor writes (complete and in order)
+  const output = (async () => {
+    for await (const e of readLogs(containers.logPath(h.container), {
+      from: h.logOffset,
+      follow: true,
+      pollMs: 20,
+      done: () => h.finished(),
+    })) {
+      (e.stream === 'stderr' ? ctx.stderr : ctx.stdout).write(e.log);
     }
-  }
+  })();
   if (handle.stdinFd !== undefined) {
     const w = createWriteStream('', { fd: handle.stdinFd });
     w.on('error', () => undefined);
@@ -86,22 +81,12 @@ export async function startContainer(
   for (const [sig, h] of handlers) process.on(sig, h);
   try {
     await handle.exit();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.all(outputs),
-      new Promise((r) => {
-        timer = setTimeout(r, 2000);
-      }),
-    ]);
-    clearTimeout(timer);
+    await output;
     const { container, restart } = await containers.recordExit(c.id);
     await containers.afterExit(c.id, restart);
     return { id: c.id, exitCode: container.state.ExitCode };
   } finally {
     for (const [sig, h] of handlers) process.off(sig, h);
     ctx.stdin.unpipe();
-    pump?.stdout?.destroy();
-    pump?.stderr?.destroy();
-    pump?.unref();
   }
 }

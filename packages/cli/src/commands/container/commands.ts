@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Command } from '@commander-js/extra-typings';
 import type { Container, Containers } from '@lab/lifecycle';
-import { openContainers, psTable, readLogs, secureJoin } from '@lab/lifecycle';
+import { labProviders, openContainers, psTable, readLogs, secureJoin } from '@lab/lifecycle';
 import { invalidArgument, isLabError } from '@lab/oci';
 import type { CliContext, GlobalOptions } from '../../context.js';
 import { ExitError } from '../../errors.js';
@@ -27,8 +27,10 @@ type Def = (
   globals: () => GlobalOptions,
 ) => AnyCommand;
 
+/** The containers of the root, with the default bridge network and local volumes. */
 function open(globals: () => GlobalOptions): Containers {
-  return openContainers({ root: globals().root });
+  const { root } = globals();
+  return openContainers({ root, providers: labProviders(root) });
 }
 
 /** Runs `fn` for each ref, printing `ok(ref)` or the error (docker's per-container reporting). */
@@ -82,7 +84,9 @@ export const defineRun: Def = (parent, name, ctx, globals) =>
       c = await containers.create(await createOptions(image, command, o, ctx.cwd, ctx.env));
     } catch (err) {
       if (!isLabError(err)) throw err;
-      ctx.stderr.write(`lab: Error response from daemon: ${err.message}.\nSee 'lab run --help'.\n`);
+      ctx.stderr.write(
+        `lab: Error response from daemon: ${err.message.replace(/\.$/, '')}.\nSee 'lab run --help'.\n`,
+      );
       throw new ExitError(125);
     }
     const r = await startContainer(containers, c.id, ctx, {

@@ -1,0 +1,449 @@
+/**
+ * `lab container …` end to end, as root, on real containers of the busybox image built by
+ * scripts/busybox-image.sh (the same fixture as the image command tests), in a temp root.
+ * Most commands run in-process through `run()`; crash tests run the CLI as a child process
+ * that kills itself at `LAB_TEST_CRASH_POINT`.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../../index.js';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../..');
+const PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const isRoot = process.getuid?.() === 0;
+if (!isRoot) console.warn('lab container CLI tests skipped: containers need root');
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function sink(): Writable & { text: () => string } {
+  const chunks: Buffer[] = [];
+  const w = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      chunks.push(Buffer.from(chunk));
+      done();
+    },
+  }) as Writable & { text: () => string };
+  w.text = () => Buffer.concat(chunks).toString('utf8');
+  return w;
+}
+
+let root = '';
+
+async function lab(args: string[], opts: { stdin?: string } = {}): Promise<Result> {
+  const stdout = sink();
+  const stderr = sink();
+  const code = await run(['--root', root, ...args], {
+    stdin: Readable.from(opts.stdin === undefined ? [] : [Buffer.from(opts.stdin)]),
+    stdout,
+    stderr,
+    env: {},
+    cwd: process.cwd(),
+    version: 'test',
+  });
+  return { code, stdout: stdout.text(), stderr: stderr.text() };
+}
+
+/** The CLI as a separate process (from source through tsx). */
+function labProcess(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<Result & { signal: string | null }> {
+  return new Promise((resolveRun) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--conditions=@lab/source',
+        join(REPO, 'apps/lab/src/main.ts'),
+        '--root',
+        root,
+        ...args,
+      ],
+      { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code, signal) => {
+      resolveRun({ code: code ?? -1, signal, stdout, stderr });
+    });
+  });
+}
+
+interface Inspected {
+  Id: string;
+  RestartCount: number;
+  State: { Status: string; ExitCode: number };
+  [key: string]: unknown;
+}
+
+async function inspect(ref: string): Promise<Inspected> {
+  const r = await lab(['inspect', ref]);
+  expect(r.stderr).toBe('');
+  return (JSON.parse(r.stdout) as Inspected[])[0]!;
+}
+
+async function until<T>(fn: () => Promise<T | undefined>, what: string, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function mountsUnder(dir: string): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((m) => m.startsWith(dir));
+}
+
+function treeDigest(dir: string): string {
+  const h = createHash('sha256');
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      const st = statSync(p, { throwIfNoEntry: false });
+      h.update(`${p.slice(dir.length)} ${st?.mode ?? 'x'} ${st?.size ?? 0} ${st?.mtimeMs ?? 0}\n`);
+      if (st?.isDirectory() === true) walk(p);
+    }
+  };
+  walk(dir);
+  return h.digest('hex');
+}
+
+describe.skipIf(!isRoot)('lab container commands', () => {
+  let tmp: string;
+
+  beforeAll(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'lab-cli-container-'));
+    const rootfs = join(tmp, 'rootfs.tar');
+    execFileSync('bash', [join(REPO, 'scripts/busybox-image.sh'), '--rootfs-tar', rootfs]);
+    root = join(tmp, 'root');
+    const r = await lab([
+      'import',
+      '--change',
+      'CMD ["sh"]',
+      '--change',
+      `ENV ${PATH_ENV}`,
+      rootfs,
+      'busybox',
+    ]);
+    expect(r.code).toBe(0);
+  });
+
+  afterAll(async () => {
+    if (root !== '') {
+      const ids = (await lab(['ps', '-aq', '--no-trunc'])).stdout
+        .split('\n')
+        .filter((l) => l !== '');
+      if (ids.length > 0) await lab(['rm', '-f', ...ids]);
+      expect(mountsUnder(root)).toEqual([]);
+    }
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('run attaches stdout/stderr and exits with the container status; --rm removes it', async () => {
+    const r = await lab([
+      'run',
+      '--rm',
+      '--name',
+      'hello',
+      'busybox',
+      'sh',
+      '-c',
+      'echo out; echo err >&2; exit 3',
+    ]);
+    expect(r).toEqual({ code: 3, stdout: 'out\n', stderr: 'err\n' });
+    expect((await lab(['ps', '-a', '--format', '{{.Names}}'])).stdout).not.toContain('hello');
+    const ok = await lab(['run', '--rm', 'busybox', 'echo', '-n', 'x']);
+    expect(ok).toEqual({ code: 0, stdout: 'x', stderr: '' });
+  });
+
+  it('125 for lab failures, 126 when the command cannot be run, 127 when it is not found', async () => {
+    const noImage = await lab(['run', '--rm', 'no-such-image']);
+    expect(noImage.code).toBe(125);
+    const notFound = await lab(['run', '--rm', 'busybox', 'no-such-command']);
+    expect(notFound.code).toBe(127);
+    expect(notFound.stderr).toContain('executable file not found in $PATH');
+    const notExec = await lab(['run', '--rm', 'busybox', '/etc/passwd']);
+    expect([126, 127]).toContain(notExec.code);
+  });
+
+  it('-i passes stdin; -e, -w, -u, -h and --entrypoint shape the process', async () => {
+    expect((await lab(['run', '--rm', '-i', 'busybox', 'cat'], { stdin: 'piped\n' })).stdout).toBe(
+      'piped\n',
+    );
+    const r = await lab([
+      'run',
+      '--rm',
+      '-e',
+      'A=1',
+      '-w',
+      '/tmp',
+      '-u',
+      'nobody',
+      '-h',
+      'box',
+      'busybox',
+      'sh',
+      '-c',
+      'echo $A $(pwd) $(id -un) $(hostname)',
+    ]);
+    expect(r.stdout).toBe('1 /tmp nobody box\n');
+    const ep = await lab(['run', '--rm', '--entrypoint', 'echo', 'busybox', 'via', 'entrypoint']);
+    expect(ep.stdout).toBe('via entrypoint\n');
+  });
+
+  it('isolation: PID 1, its own hostname, no network but loopback', async () => {
+    const r = await lab([
+      'run',
+      '--rm',
+      'busybox',
+      'sh',
+      '-c',
+      'echo $$; hostname; ls /sys/class/net',
+    ]);
+    const [pid, host, net] = r.stdout.trim().split('\n');
+    expect(pid).toBe('1');
+    expect(host).toMatch(/^[0-9a-f]{12}$/);
+    expect(net).toBe('lo');
+  });
+
+  it('walks the lifecycle: create, start, pause, unpause, kill, start, stop, rm — with docker statuses and errors', async () => {
+    const created = await lab([
+      'create',
+      '--name',
+      'web',
+      'busybox',
+      'sh',
+      '-c',
+      'trap "exit 143" TERM; echo up; while :; do sleep 0.1; done',
+    ]);
+    expect(created.code).toBe(0);
+    const id = created.stdout.trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    const dup = await lab(['create', '--name', 'web', 'busybox']);
+    expect(dup.code).toBe(125);
+    expect(dup.stderr).toContain(
+      `Conflict. The container name "/web" is already in use by container "${id}". You have to remove (or rename) that container to be able to reuse that name.`,
+    );
+    expect((await lab(['create', '--name', 'bad name', 'busybox'])).stderr).toContain(
+      'Invalid container name (bad name)',
+    );
+
+    const ps = async () =>
+      (await lab(['ps', '-a', '--filter', 'name=^web$', '--format', '{{.Status}}'])).stdout.trim();
+    expect(await ps()).toBe('Created');
+    expect((await lab(['pause', 'web'])).stderr).toContain(
+      'cannot pause container "web": container is not running',
+    );
+
+    expect((await lab(['start', 'web'])).code).toBe(0);
+    expect(await ps()).toMatch(/^Up (Less than a second|\d+ seconds?)$/);
+    const header = (await lab(['ps'])).stdout.split('\n')[0]!;
+    expect(header.split(/ {2,}/)).toEqual([
+      'CONTAINER ID',
+      'IMAGE',
+      'COMMAND',
+      'CREATED',
+      'STATUS',
+      'PORTS',
+      'NAMES',
+    ]);
+
+    expect((await lab(['pause', 'web'])).code).toBe(0);
+    expect(await ps()).toMatch(/^Up .* \(Paused\)$/);
+    expect((await lab(['pause', 'web'])).stderr).toContain(
+      'cannot pause container "web": container is already paused',
+    );
+    const rmPaused = await lab(['rm', 'web']);
+    expect(rmPaused.code).toBe(1);
+    expect((await lab(['unpause', 'web'])).code).toBe(0);
+    const rmRunning = await lab(['rm', 'web']);
+    expect(rmRunning.stderr).toContain(
+      'cannot remove container "web": container is running: stop the container before removing or force remove',
+    );
+
+    const top = await lab(['top', 'web']);
+    expect(top.stdout).toContain('while :');
+    const ex = await lab([
+      'exec',
+      'web',
+      'sh',
+      '-c',
+      'echo $$ > /dev/null; cat /proc/1/cmdline | tr "\\0" " "',
+    ]);
+    expect(ex.code).toBe(0);
+
+    expect((await lab(['kill', 'web'])).code).toBe(0);
+    await until(
+      async () => ((await ps()).startsWith('Exited (137)') ? true : undefined),
+      'exit 137',
+    );
+    let info = await inspect('web');
+    expect(info.State).toMatchObject({ Status: 'exited', Running: false, ExitCode: 137, Pid: 0 });
+
+    expect((await lab(['start', 'web'])).code).toBe(0);
+    await until(
+      async () => ((await lab(['logs', 'web'])).stdout === 'up\nup\n' ? true : undefined),
+      'second start logged',
+    );
+    expect((await lab(['stop', '-t', '5', 'web'])).code).toBe(0);
+    expect(await ps()).toMatch(/^Exited \(143\) /);
+    expect((await lab(['wait', 'web'])).stdout).toBe('143\n');
+
+    info = await inspect(id.slice(0, 8));
+    expect(info).toMatchObject({
+      Id: id,
+      Name: '/web',
+      Path: 'sh',
+      Platform: 'linux',
+      RestartCount: 0,
+    });
+    expect(info.Args).toEqual(['-c', 'trap "exit 143" TERM; echo up; while :; do sleep 0.1; done']);
+    for (const key of [
+      'Status',
+      'Running',
+      'Paused',
+      'Restarting',
+      'OOMKilled',
+      'Dead',
+      'Pid',
+      'ExitCode',
+      'Error',
+      'StartedAt',
+      'FinishedAt',
+    ]) {
+      expect(info.State).toHaveProperty(key);
+    }
+    for (const key of [
+      'Image',
+      'Config',
+      'HostConfig',
+      'Mounts',
+      'NetworkSettings',
+      'Driver',
+      'Created',
+    ])
+      expect(info).toHaveProperty(key);
+    expect(info.Image).toMatch(/^sha256:/);
+
+    const logs = await lab(['logs', '-t', '--tail', '1', 'web']);
+    expect(logs.stdout).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z up\n$/);
+    expect((await lab(['rm', 'web'])).stdout).toBe('web\n');
+    expect((await lab(['inspect', 'web'])).code).toBe(1);
+  });
+
+  it('on-failure:2 restarts twice, then stays exited with RestartCount 2', async () => {
+    const r = await lab([
+      'run',
+      '-d',
+      '--name',
+      'flaky',
+      '--restart',
+      'on-failure:2',
+      'busybox',
+      'sh',
+      '-c',
+      'echo try; exit 3',
+    ]);
+    expect(r.code).toBe(0);
+    const info = await until(
+      async () => {
+        const i = await inspect('flaky');
+        return i.State.Status === 'exited' && i.RestartCount === 2 ? i : undefined;
+      },
+      'two restarts',
+      60_000,
+    );
+    expect(info.State.ExitCode).toBe(3);
+    expect((await lab(['logs', 'flaky'])).stdout).toBe('try\ntry\ntry\n');
+    await new Promise((r2) => setTimeout(r2, 500));
+    expect((await inspect('flaky')).RestartCount).toBe(2);
+    await lab(['rm', 'flaky']);
+  });
+
+  it('copy-on-write: changes stay in the container, the image layer and a second container see the originals', async () => {
+    const layers = join(root, 'snapshots');
+    const snapDirs = readdirSync(join(layers, 'overlay', 'snapshots')).map((d) =>
+      join(layers, 'overlay', 'snapshots', d, 'fs'),
+    );
+    const before = snapDirs.map(treeDigest);
+    const r = await lab([
+      'run',
+      '--name',
+      'cow',
+      'busybox',
+      'sh',
+      '-c',
+      'rm /bin/ls && echo changed > /etc/passwd && /bin/ls',
+    ]);
+    expect(r.code).toBe(127);
+    expect(snapDirs.map(treeDigest)).toEqual(before);
+    const second = await lab([
+      'run',
+      '--rm',
+      'busybox',
+      'sh',
+      '-c',
+      'ls /bin/ls && head -1 /etc/passwd',
+    ]);
+    expect(second.stdout).toBe('/bin/ls\nroot:x:0:0:root:/root:/bin/sh\n');
+    await lab(['rm', 'cow']);
+  });
+
+  it('20 concurrent `run --rm busybox true` all succeed', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => lab(['run', '--rm', 'busybox', 'true'])),
+    );
+    expect(results.filter((r) => r.code !== 0)).toEqual([]);
+    expect((await lab(['ps', '-aq'])).stdout).toBe('');
+  });
+
+  it('crash safety: a lab killed at any point of run or rm leaves a state that ps -a and rm -f clean up', async () => {
+    const points = [
+      ['run', 'create-after-snapshot'],
+      ['run', 'start-after-mount'],
+      ['run', 'start-after-create'],
+      ['run', 'start-after-running'],
+      ['rm', 'rm-after-mark'],
+      ['rm', 'rm-after-unmount'],
+    ] as const;
+    for (const [cmd, point] of points) {
+      if (cmd === 'run') {
+        const r = await labProcess(['run', '-d', 'busybox', 'sleep', '30'], {
+          LAB_TEST_CRASH_POINT: point,
+        });
+        expect(r.signal, point).toBe('SIGKILL');
+      } else {
+        const id = (await lab(['run', '-d', 'busybox', 'sleep', '30'])).stdout.trim();
+        const r = await labProcess(['rm', '-f', id], { LAB_TEST_CRASH_POINT: point });
+        expect(r.signal, point).toBe('SIGKILL');
+      }
+      const ps = await lab(['ps', '-a']);
+      expect(ps.code, `${point}: ${ps.stderr}`).toBe(0);
+      const ids = (await lab(['ps', '-aq'])).stdout.split('\n').filter((l) => l !== '');
+      if (ids.length > 0) {
+        const rm = await lab(['rm', '-f', ...ids]);
+        expect(rm.code, `${point}: ${rm.stderr}`).toBe(0);
+      }
+      expect((await lab(['ps', '-aq'])).stdout, point).toBe('');
+      expect(mountsUnder(join(root, 'containers')), point).toEqual([]);
+    }
+  });
+});
