@@ -555,6 +555,15 @@ export function describeRuntime(name: string, options: RuntimeSuiteOptions): voi
       await runtime.delete(owner.id, { force: true });
     });
 
+    it('undoes an aborted create', async () => {
+      const { id, bundle } = await prepare(['true']);
+      const controller = new AbortController();
+      controller.abort();
+      await expect(runtime.create(id, bundle, { signal: controller.signal })).rejects.toThrow();
+      expect(existsSync(join(stateRoot, id))).toBe(false);
+      expect(existsSync(`/sys/fs/cgroup/memory/lab/${id}`)).toBe(false);
+    });
+
     it('refuses a second container with the same id', async () => {
       const c = await create(['true']);
       const bundle = join(tmp, 'bundles', c.id);

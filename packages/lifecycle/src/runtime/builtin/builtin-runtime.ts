@@ -459,6 +459,7 @@ export function createBuiltinRuntime(options: BuiltinRuntimeOptions): Runtime {
     features: { pause: true, terminal: true, cgroups: true },
 
     async create(id, bundleDir, createOptions: CreateOptions = {}) {
+      createOptions.signal?.throwIfAborted();
       await checkTools();
       const bundle = resolve(bundleDir);
       const spec = await readBundle(bundle);
@@ -647,7 +648,14 @@ export function createBuiltinRuntime(options: BuiltinRuntimeOptions): Runtime {
           }
         }
         if (child?.exitCode === null && child.signalCode === null) {
-          await new Promise((r) => child?.once('exit', r));
+          const exiting = new Promise((r) => child?.once('exit', r));
+          try {
+            // the keeper leads a process group holding the whole chain
+            if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+          } catch {
+            // gone
+          }
+          await exiting;
         }
         await unpinNetns(join(dir, NETNS)).catch(() => undefined);
         await cgroup?.destroy().catch(() => undefined);

@@ -139,6 +139,7 @@ export function createOciRuntime(options: OciRuntimeOptions): Runtime {
     features: { pause: true, terminal: false, cgroups: true },
 
     async create(id, bundleDir, createOptions: CreateOptions = {}) {
+      createOptions.signal?.throwIfAborted();
       const bundle = resolve(bundleDir);
       const spec = await readBundle(bundle);
       if (spec.process?.terminal === true) {
@@ -212,6 +213,13 @@ export function createOciRuntime(options: OciRuntimeOptions): Runtime {
               );
           });
           child.once('error', rejectPid);
+          createOptions.signal?.addEventListener(
+            'abort',
+            () => {
+              rejectPid(new Error(`create of container "${id}" was aborted`));
+            },
+            { once: true },
+          );
           void exited.then(async () => {
             rejectPid(await createFailure(id, dir, text));
           });
