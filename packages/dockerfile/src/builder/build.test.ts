@@ -326,7 +326,15 @@ describe.skipIf(!isRoot)('build', () => {
       'SHELL ["/bin/sh", "-ec"]',
       'RUN echo shell-form > /shell',
     ].join('\n');
-    const r = await run(df, undefined, { buildArgs: { WHO: 'lab' }, tags: ['heredoc'] });
+    const started: string[] = [];
+    const r = await run(df, undefined, {
+      buildArgs: { WHO: 'lab' },
+      tags: ['heredoc'],
+      onProgress: (e) => {
+        if (e.type === 'start') started.push(e.name);
+      },
+    });
+    expect(started).toContain('[2/4] RUN <<EOF (echo "hello $WHO" > /greeting)');
     const view = await viewOf(root, 'heredoc');
     expect(await text(view, '/greeting')).toBe('hello lab\n');
     expect(await text(view, '/note.txt')).toBe('note for lab\n');

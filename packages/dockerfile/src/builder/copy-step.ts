@@ -17,7 +17,7 @@ import type { BuildSession, StageState } from './session.js';
 import { awaitSources, withSource, type MountedSource } from './sources.js';
 import { cleanSourcePath, hashSourcePath, matchSources, type SourceTree } from './source-tree.js';
 import { parseChmod, resolveOwner } from './users.js';
-import { commitStep, stepName, workdirOf } from './steps.js';
+import { commitStep, displayText, stepName, workdirOf } from './steps.js';
 
 const ALL = (): boolean => true;
 
@@ -89,7 +89,7 @@ export async function dispatchCopy(
   cmd: CopyInstruction | AddInstruction,
 ): Promise<void> {
   await awaitSources(session, [cmd.kind === 'copy' ? cmd.from : undefined]);
-  const vertex = session.vertex(stepName(state, cmd.original));
+  const vertex = session.vertex(stepName(state, displayText(session, state, cmd.original)));
   try {
     if (cmd.kind === 'copy') {
       for (const s of cmd.sources) {

@@ -19,7 +19,7 @@ import type { BuildSession, StageState } from './session.js';
 import { awaitSources, withSource, type MountedSource } from './sources.js';
 import { cleanSourcePath, hashSourcePath } from './source-tree.js';
 import { stepError } from './step-error.js';
-import { commitStep, stepName, workdirOf } from './steps.js';
+import { commitStep, displayText, stepName, workdirOf } from './steps.js';
 import type { ExecMount } from './types.js';
 
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
@@ -51,6 +51,12 @@ export function runArgs(
   }
   if (cmd.prependShell) return { args: [...shell, args.join(' ')], pipes };
   return { args, pipes };
+}
+
+/** BuildKit's `summarizeHeredoc`: the first line of the body, `...` when there are more. */
+function summarizeHeredoc(doc: string): string {
+  const lines = doc.trim().replace(/\r\n/g, '\n').split('\n');
+  return lines.length > 1 ? `${lines[0] ?? ''}...` : (lines[0] ?? '');
 }
 
 /** BuildKit's `runCommandString`: `|N K=V … args`. */
@@ -224,7 +230,8 @@ export async function dispatchRun(
     session,
     cmd.mounts.map((m) => m.from),
   );
-  const name = stepName(state, cmd.original);
+  const summary = cmd.files[0] === undefined ? '' : ` (${summarizeHeredoc(cmd.files[0].data)})`;
+  const name = stepName(state, displayText(session, state, cmd.original, true) + summary);
   const vertex = session.vertex(name);
   let tail: Tail | undefined;
   try {

@@ -4,6 +4,7 @@
  * and the history entry (`empty_layer` when the step changed nothing, as BuildKit's exporter
  * writes it).
  */
+import { processWord } from '../shell/lex.js';
 import type { BuildSession, StageState, Vertex } from './session.js';
 
 const HISTORY_COMMENT = 'buildkit.dockerfile.v0';
@@ -27,6 +28,26 @@ export function stepName(state: StageState, text: string): string {
   const width = 1 + Math.floor(Math.log10(state.total));
   const name = state.prefixName === '' ? '' : `${state.prefixName} `;
   return `[${name}${String(state.index).padStart(width)}/${String(state.total)}] ${uppercaseCmd(text.replace(/\n[\s\S]*$/, ''))}`;
+}
+
+/**
+ * The instruction text with the stage's variables expanded, as BuildKit names vertices
+ * (`processCmdEnv`; for RUN quotes are kept and unset variables left as written).
+ */
+export function displayText(
+  session: BuildSession,
+  state: StageState,
+  text: string,
+  run = false,
+): string {
+  try {
+    return processWord(text, state.env.env, {
+      escapeToken: session.escapeToken,
+      ...(run ? { rawQuotes: true, skipUnsetEnv: true } : {}),
+    });
+  } catch {
+    return text;
+  }
 }
 
 /** Appends a history entry (BuildKit `commitToHistory`). */

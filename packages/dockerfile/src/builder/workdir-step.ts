@@ -9,7 +9,7 @@ import type { WorkdirInstruction } from '../instructions/types.js';
 import { cacheKey } from './cache.js';
 import { mkdirOwned, resolveInRoot } from './copy.js';
 import type { BuildSession, StageState } from './session.js';
-import { addHistory, commitStep, stepName, workdirOf } from './steps.js';
+import { addHistory, commitStep, displayText, stepName, workdirOf } from './steps.js';
 import { resolveOwner } from './users.js';
 
 /** Runs a WORKDIR step on `state`. */
@@ -24,7 +24,7 @@ export async function dispatchWorkdir(
     addHistory(session, state, 'WORKDIR /', true);
     return;
   }
-  const vertex = session.vertex(stepName(state, cmd.original));
+  const vertex = session.vertex(stepName(state, displayText(session, state, cmd.original)));
   try {
     const user = state.config.config.User ?? '';
     const key = cacheKey(state.fsKey, 'mkdir', { path: wd, user });
