@@ -74,6 +74,12 @@ describe('cgroups', () => {
       await cg.thaw();
       expect(await cg.frozen()).toBe(false);
       expect(await cg.memoryEvents()).toEqual({ oomKills: 0, limitHits: 0 });
+      const stats = await cg.stats();
+      expect(stats.memory.limit).toBe(32 * 1024 * 1024);
+      // v1 does not move charges with a migrated process: usage may still be 0 here
+      expect(stats.memory.usage).toBeGreaterThanOrEqual(0);
+      expect(stats.pids).toEqual({ current: 1, limit: 5 });
+      expect(stats.cpu.usageNs).toBeGreaterThanOrEqual(0);
     },
   );
 
@@ -90,6 +96,8 @@ describe('cgroups', () => {
     );
     await cg.thaw();
     expect(await cg.frozen()).toBe(false);
+    // cpu.stat is a core file; the memory controller is not enabled on this hierarchy
+    expect((await cg.stats()).cpu.usageNs).toBeGreaterThanOrEqual(0);
   });
 
   it.skipIf(!root || !hasV1)(

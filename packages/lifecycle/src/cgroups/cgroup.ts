@@ -21,6 +21,14 @@ export interface MemoryEvents {
   limitHits: number;
 }
 
+/** Resource usage of a cgroup. Unlimited limits are `undefined`. */
+export interface CgroupStats {
+  memory: { usage?: number; limit?: number };
+  /** CPU time consumed, nanoseconds. */
+  cpu: { usageNs?: number };
+  pids: { current?: number; limit?: number };
+}
+
 /** A container's cgroup, on whichever hierarchy the host has. */
 export interface Cgroup {
   readonly mode: CgroupMode;
@@ -42,6 +50,8 @@ export interface Cgroup {
   thaw(): Promise<void>;
   frozen(): Promise<boolean>;
   memoryEvents(): Promise<MemoryEvents>;
+  /** Resource usage (what `docker stats` shows); fields are undefined where not available. */
+  stats(): Promise<CgroupStats>;
   /** Removes the directories (retrying while the last processes are reaped); idempotent. */
   destroy(): Promise<void>;
   /** Whether the directory exists. */
@@ -71,6 +81,15 @@ async function exists(path: string): Promise<boolean> {
 async function readNumber(file: string): Promise<number> {
   const text = (await readFile(file, 'utf8')).trim();
   return text === 'max' ? Number.POSITIVE_INFINITY : Number(text);
+}
+
+async function readOptional(file: string): Promise<number | undefined> {
+  try {
+    const value = await readNumber(file);
+    return Number.isFinite(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function readKeyed(file: string): Promise<Map<string, number>> {
@@ -257,6 +276,29 @@ function v1(root: string, path: string, controllers: string[]): Cgroup {
         return false;
       }
     },
+    async stats() {
+      const limit = has('memory')
+        ? await readOptional(join(dir('memory'), 'memory.limit_in_bytes'))
+        : undefined;
+      return {
+        memory: {
+          ...(has('memory')
+            ? { usage: await readOptional(join(dir('memory'), 'memory.usage_in_bytes')) }
+            : {}),
+          // v1 reports "no limit" as a page-aligned huge number
+          ...(limit !== undefined && limit < 2 ** 62 ? { limit } : {}),
+        },
+        cpu: has('cpuacct')
+          ? { usageNs: await readOptional(join(dir('cpuacct'), 'cpuacct.usage')) }
+          : {},
+        pids: has('pids')
+          ? {
+              current: await readOptional(join(dir('pids'), 'pids.current')),
+              limit: await readOptional(join(dir('pids'), 'pids.max')),
+            }
+          : {},
+      } as CgroupStats;
+    },
     async memoryEvents() {
       if (!has('memory')) return { oomKills: 0, limitHits: 0 };
       const control = await readKeyed(join(dir('memory'), 'memory.oom_control'));
@@ -351,6 +393,21 @@ function v2(root: string, path: string): Cgroup {
     },
     async frozen() {
       return (await readKeyed(file('cgroup.events'))).get('frozen') === 1;
+    },
+    async stats() {
+      const cpu = await readKeyed(file('cpu.stat'));
+      const usageUsec = cpu.get('usage_usec');
+      return {
+        memory: {
+          usage: await readOptional(file('memory.current')),
+          limit: await readOptional(file('memory.max')),
+        },
+        cpu: usageUsec === undefined ? {} : { usageNs: usageUsec * 1000 },
+        pids: {
+          current: await readOptional(file('pids.current')),
+          limit: await readOptional(file('pids.max')),
+        },
+      } as CgroupStats;
     },
     async memoryEvents() {
       const events = await readKeyed(file('memory.events'));

@@ -1,2 +1,2 @@
-export type { Cgroup, CgroupMode, MemoryEvents, OpenCgroupOptions } from './cgroup.js';
+export type { Cgroup, CgroupMode, CgroupStats, MemoryEvents, OpenCgroupOptions } from './cgroup.js';
 export { detectCgroupMode, openCgroup } from './cgroup.js';
