@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -298,6 +299,12 @@ describe.skipIf(!isRoot)('build', () => {
       expect(await text(view, '/dl/data.txt')).toBe('downloaded body\n');
       expect((await view.lstat('/dl/data.txt')).mode & 0o777).toBe(0o600);
       expect(await text(view, '/unpacked/x/y.txt')).toBe('in tar\n');
+      const good = createHash('sha256').update('downloaded body\n').digest('hex');
+      const url = `http://127.0.0.1:${String(port)}/f`;
+      await run(`FROM busybox\nADD --checksum=sha256:${good} ${url} /checked\n`, undefined);
+      await expect(
+        run(`FROM busybox\nADD --checksum=sha256:${'0'.repeat(64)} ${url} /checked\n`, undefined),
+      ).rejects.toThrow(/digest mismatch/);
     } finally {
       server.close();
     }

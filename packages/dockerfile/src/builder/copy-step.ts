@@ -5,7 +5,7 @@
  * (`COPY --chown=1:1 a.txt b/ /dst/ # buildkit`).
  */
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, utimes, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { invalidArgument, unavailable } from '@lab/oci';
 import { chompHeredocContent } from '../parser/heredoc.js';
@@ -98,10 +98,17 @@ export async function dispatchCopy(
         }
       }
     }
-    if (cmd.kind === 'add' && cmd.checksum !== undefined) {
-      throw invalidArgument(
-        'ADD --checksum is not supported by lab yet; drop it or verify in a RUN',
-      );
+    const checksum = cmd.kind === 'add' && cmd.checksum !== '' ? cmd.checksum : undefined;
+    if (checksum !== undefined) {
+      if (cmd.sources.length !== 1) {
+        throw invalidArgument("checksum can't be specified for multiple sources");
+      }
+      if (!isUrl(cmd.sources[0] ?? '')) {
+        throw invalidArgument("checksum can't be specified for non-HTTP(S) sources");
+      }
+      if (!/^sha256:[0-9a-f]{64}$/.test(checksum)) {
+        throw invalidArgument(`invalid checksum ${checksum}: expected sha256:<64 hex digits>`);
+      }
     }
     const dest = copyDestination(cmd.dest, workdirOf(state));
     const chmod = cmd.chmod === undefined || cmd.chmod === '' ? undefined : parseChmod(cmd.chmod);
@@ -149,6 +156,16 @@ export async function dispatchCopy(
         await mkdir(dir);
         const name = await download(url, dir, session.options.signal);
         const rel = `url-${String(i)}/${name}`;
+        if (checksum !== undefined) {
+          const actual = `sha256:${createHash('sha256')
+            .update(await readFile(path.join(extraDir, rel)))
+            .digest('hex')}`;
+          if (actual !== checksum) {
+            throw invalidArgument(
+              `digest mismatch for ${url}: expected ${checksum}, got ${actual}; fix --checksum or the source`,
+            );
+          }
+        }
         items.push({ tree: extraTree, rel });
         hash.update(`url\0${url}\n`);
         await hashSourcePath(extraTree, rel, hash);

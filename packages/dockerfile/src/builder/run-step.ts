@@ -235,6 +235,11 @@ export async function dispatchRun(
   const vertex = session.vertex(name);
   let tail: Tail | undefined;
   try {
+    if (cmd.security === 'insecure') {
+      throw invalidArgument(
+        'RUN --security=insecure needs the security.insecure entitlement, which lab does not grant',
+      );
+    }
     const config = state.config.config ?? {};
     const shell =
       config.Shell !== undefined && config.Shell !== null && config.Shell.length > 0
