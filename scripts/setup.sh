@@ -29,6 +29,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# yarn 1.22.22 for the node:16 stand-in image (scripts/node-image.sh builds offline from this cache)
+bash scripts/node-image.sh --fetch
+
 if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version)" != "10.34.9" ]; then
   echo "setup: installing pnpm 10.34.9"
   npm install -g pnpm@10.34.9 >/dev/null
