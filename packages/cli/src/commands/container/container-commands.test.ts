@@ -18,6 +18,15 @@ const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../..');
 const PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const isRoot = process.getuid?.() === 0;
 if (!isRoot) console.warn('lab container CLI tests skipped: containers need root');
+const hasTmux = (() => {
+  try {
+    execFileSync('tmux', ['-V']);
+    return true;
+  } catch {
+    console.warn('lab run -it test skipped: tmux is not installed (apt-get install tmux)');
+    return false;
+  }
+})();
 
 interface Result {
   code: number;
@@ -414,6 +423,65 @@ describe.skipIf(!isRoot)('lab container commands', () => {
     expect(results.filter((r) => r.code !== 0)).toEqual([]);
     expect((await lab(['ps', '-aq'])).stdout).toBe('');
   });
+
+  it.skipIf(!hasTmux)(
+    'run -it: a real terminal with line editing, Ctrl-C reaching the container, its exit status',
+    async () => {
+      const session = `lab-it-${process.pid}`;
+      const cmd = [
+        process.execPath,
+        '--import',
+        'tsx',
+        '--conditions=@lab/source',
+        join(REPO, 'apps/lab/src/main.ts'),
+        '--root',
+        root,
+        'run',
+        '-it',
+        '--rm',
+        'busybox',
+        'sh',
+      ]
+        .map((a) => `'${a}'`)
+        .join(' ');
+      const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
+      tmux(
+        'new-session',
+        '-d',
+        '-s',
+        session,
+        '-x',
+        '120',
+        '-y',
+        '30',
+        '-c',
+        REPO,
+        `${cmd}; echo EXITED=$?; sleep 60`,
+      );
+      const screen = () => tmux('capture-pane', '-p', '-t', session);
+      try {
+        await until(async () => (/^\/ #/m.test(screen()) ? true : undefined), 'the shell prompt');
+        tmux('send-keys', '-t', session, 'echo hello $((6*7))', 'Enter');
+        await until(async () => (screen().includes('hello 42') ? true : undefined), 'echo output');
+        tmux('send-keys', '-t', session, 'sleep 30', 'Enter');
+        await new Promise((r) => setTimeout(r, 500));
+        tmux('send-keys', '-t', session, 'C-c');
+        tmux('send-keys', '-t', session, 'echo after $?', 'Enter');
+        await until(
+          async () => (/after 130/.test(screen()) ? true : undefined),
+          'Ctrl-C to interrupt sleep',
+          10_000,
+        );
+        tmux('send-keys', '-t', session, 'exit 5', 'Enter');
+        await until(
+          async () => (screen().includes('EXITED=5') ? true : undefined),
+          'the exit status',
+        );
+      } finally {
+        execFileSync('tmux', ['kill-session', '-t', session]);
+      }
+    },
+  );
 
   it('crash safety: a lab killed at any point of run or rm leaves a state that ps -a and rm -f clean up', async () => {
     const points = [
