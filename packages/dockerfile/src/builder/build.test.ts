@@ -233,6 +233,14 @@ describe.skipIf(!isRoot)('build', () => {
     expect(shown).toContain('broken-output');
     const images = await openImageStore(root);
     await expect(images.get('failed:latest')).rejects.toSatisfy(isLabError);
+    const typo = 'FROM busybox\nFORM busybox\n';
+    const parseErr = await run(typo, undefined).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(formatBuildError(parseErr, typo)).toContain(
+      '   2 | >>> FORM busybox\n--------------------\nERROR: failed to solve: dockerfile parse error on line 2: unknown instruction: FORM (did you mean FROM?)\n',
+    );
   }, 120_000);
 
   it('gives the same image digest for two builds with SOURCE_DATE_EPOCH', async () => {

@@ -104,20 +104,26 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     definition.fail('the Dockerfile cannot be empty');
     throw invalidArgument('the Dockerfile cannot be empty');
   }
-  const parsed = parse(options.dockerfile);
-  const instructions = parseInstructions(parsed);
   const platform = hostPlatform();
   const buildArgs = options.buildArgs ?? {};
-  const graph = resolveBuildGraph(instructions, {
-    buildArgs,
-    ...(options.target === undefined ? {} : { target: options.target }),
-    buildPlatform: {
-      os: platform.os,
-      architecture: platform.architecture,
-      ...(platform.variant === undefined ? {} : { variant: platform.variant }),
-    },
-    escapeToken: parsed.escapeToken,
-  });
+  let parsed;
+  let graph;
+  try {
+    parsed = parse(options.dockerfile);
+    graph = resolveBuildGraph(parseInstructions(parsed), {
+      buildArgs,
+      ...(options.target === undefined ? {} : { target: options.target }),
+      buildPlatform: {
+        os: platform.os,
+        architecture: platform.architecture,
+        ...(platform.variant === undefined ? {} : { variant: platform.variant }),
+      },
+      escapeToken: parsed.escapeToken,
+    });
+  } catch (err) {
+    definition.fail(err instanceof Error ? err.message : String(err));
+    throw err;
+  }
   definition.done();
 
   const epoch =

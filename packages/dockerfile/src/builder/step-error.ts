@@ -37,12 +37,30 @@ export function stepError(
  * Renders a build error the way BuildKit's client does: the output tail, then
  * `Dockerfile:N` with the surrounding lines (`>>>` marks the instruction), then `ERROR: …`.
  */
-export function formatBuildError(err: unknown, dockerfile: string): string {
-  if (!(err instanceof LabError) || typeof err.details.line !== 'number') {
+export function formatBuildError(err: unknown, dockerfile: string, file = 'Dockerfile'): string {
+  let d: StepFailure & { reason: string };
+  if (err instanceof LabError && typeof err.details.line === 'number') {
+    d = err.details as unknown as StepFailure & { reason: string };
+  } else if (
+    err instanceof Error &&
+    typeof (err as { line?: unknown }).line === 'number' &&
+    (err as unknown as { line: number }).line > 0
+  ) {
+    // a Dockerfile parse or instruction error (DockerfileParseError, DockerfileError)
+    const located = err as Error & { line: number; endLine?: number; buildkitMessage?: string };
+    d = {
+      file,
+      line: located.line,
+      endLine: located.endLine ?? located.line,
+      instruction: '',
+      outputTail: [],
+      reason: located.buildkitMessage ?? located.message,
+    };
+  } else {
     return `ERROR: ${err instanceof Error ? err.message : String(err)}\n`;
   }
-  const d = err.details as unknown as StepFailure & { reason: string };
   const lines = dockerfile.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
   const out: string[] = [];
   if (d.outputTail.length > 0) {
     out.push('------');

@@ -210,7 +210,13 @@ export function defineBuild(
         });
       } catch (err) {
         renderer?.finish(false);
-        ctx.stderr.write(formatBuildError(err, dockerfileText));
+        ctx.stderr.write(
+          formatBuildError(
+            err,
+            dockerfileText,
+            dockerfilePath === undefined ? 'Dockerfile' : path.basename(dockerfilePath),
+          ),
+        );
         throw new ExitError(1);
       }
       renderer?.finish(true);
