@@ -104,7 +104,11 @@ async function inspect(ref: string): Promise<Inspected> {
   return (JSON.parse(r.stdout) as Inspected[])[0]!;
 }
 
-async function until<T>(fn: () => Promise<T | undefined>, what: string, ms = 30_000): Promise<T> {
+async function until<T>(
+  fn: () => T | undefined | Promise<T | undefined>,
+  what: string,
+  ms = 30_000,
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await fn();
@@ -460,23 +464,20 @@ describe.skipIf(!isRoot)('lab container commands', () => {
       );
       const screen = () => tmux('capture-pane', '-p', '-t', session);
       try {
-        await until(async () => (/^\/ #/m.test(screen()) ? true : undefined), 'the shell prompt');
+        await until(() => (/^\/ #/m.test(screen()) ? true : undefined), 'the shell prompt');
         tmux('send-keys', '-t', session, 'echo hello $((6*7))', 'Enter');
-        await until(async () => (screen().includes('hello 42') ? true : undefined), 'echo output');
+        await until(() => (screen().includes('hello 42') ? true : undefined), 'echo output');
         tmux('send-keys', '-t', session, 'sleep 30', 'Enter');
         await new Promise((r) => setTimeout(r, 500));
         tmux('send-keys', '-t', session, 'C-c');
         tmux('send-keys', '-t', session, 'echo after $?', 'Enter');
         await until(
-          async () => (/after 130/.test(screen()) ? true : undefined),
+          () => (/after 130/.test(screen()) ? true : undefined),
           'Ctrl-C to interrupt sleep',
           10_000,
         );
         tmux('send-keys', '-t', session, 'exit 5', 'Enter');
-        await until(
-          async () => (screen().includes('EXITED=5') ? true : undefined),
-          'the exit status',
-        );
+        await until(() => (screen().includes('EXITED=5') ? true : undefined), 'the exit status');
       } finally {
         execFileSync('tmux', ['kill-session', '-t', session]);
       }
