@@ -43,6 +43,11 @@ export interface OracleCase {
   readonly context: Readonly<Record<string, ContextEntry>>;
   /** One build per entry (same context); default one build of the last stage. */
   readonly builds?: readonly OracleBuild[];
+  /**
+   * Tree lines (or their beginnings) docker's image must have: a check that the case does what
+   * it says, so that two builders agreeing on nothing happening does not pass.
+   */
+  readonly expect?: readonly string[];
   /** Tag the image gets on both sides (for a later case's FROM). */
   readonly tag?: string;
 }
@@ -80,6 +85,8 @@ export const CASES: readonly OracleCase[] = [
       'ENV A=1 B="two words" C=${VERSION}-${OVERRIDE} D=${EMPTY:-fallback} E=${VERSION:+set}',
       'ENV GLOBAL=${GLOBAL_ONLY} PATH=/opt/bin:$PATH',
       'ENV A=replaced-in-place',
+      'ENV X=old',
+      'ENV X=new Y=$X',
       'LABEL org.example.version=$VERSION "multi word"="yes" empty=""',
       'LABEL org.example.version=2',
       'WORKDIR /srv',
@@ -136,6 +143,14 @@ export const CASES: readonly OracleCase[] = [
   },
   {
     name: 'COPY: globs, directory contents, destination rules, --chown, --chmod, symlinks',
+    expect: [
+      '/real/a.txt file 0644 0:0',
+      '/over.txt file 0644 0:0 3',
+      '/chown-ids/sub dir 0755 1000:2000',
+      '/followed file 0644 0:0 2',
+      '/dircontents/link link 0:0 -> one.txt',
+      '/w/rel/a.txt file',
+    ],
     context: {
       'a.txt': 'a\n',
       'b.txt': 'bb\n',
@@ -180,6 +195,9 @@ export const CASES: readonly OracleCase[] = [
       'COPY a.txt /multi/a.txt',
       'COPY private-dir /private-no-slash',
       'COPY private-dir/ /private-slash/',
+      'RUN mkdir /real && ln -s /real /link && echo old > /over.txt && chmod 0600 /over.txt',
+      'COPY a.txt /link/',
+      'COPY b.txt /over.txt',
     ),
     builds: [
       {
@@ -210,6 +228,13 @@ export const CASES: readonly OracleCase[] = [
   },
   {
     name: 'ADD: local tar extraction (plain, gzip), plain files, --chown, --chmod',
+    expect: [
+      '/x/sub/inner.txt file 0640 1000:1000',
+      '/y/g/two file',
+      '/both/top.txt file',
+      '/z/note.txt file',
+      '/mode.txt file 0700',
+    ],
     context: {
       'plain.tar': {
         tar: {
@@ -235,6 +260,15 @@ export const CASES: readonly OracleCase[] = [
   },
   {
     name: 'RUN: shell and exec forms, ARG and ENV in the environment, SHELL, USER, whiteouts and opaque directories',
+    expect: [
+      '/swap1 file',
+      '/swap2 dir',
+      '/swap3 dir',
+      '/opq/a/g file',
+      '/opq/keep file',
+      '/tmp/as-user file 0644 1000:1000',
+      '/shell.txt file 0600 0:0',
+    ],
     context: {},
     dockerfile: lines(
       'FROM busybox',
@@ -257,6 +291,12 @@ export const CASES: readonly OracleCase[] = [
       'RUN rm /exec-direct /bin/vi && echo gone',
       'RUN mkdir -p /opq/a && touch /opq/a/f /opq/keep',
       'RUN rm -rf /opq/a && mkdir /opq/a && touch /opq/a/g',
+      'RUN mkdir /swap1 && touch /swap1/x /swap2 && ln -s /bin /swap3',
+      'RUN rm -rf /swap1 /swap2 /swap3 && touch /swap1 && mkdir /swap2 /swap3',
+      'ENV SHADOW=env',
+      'ARG SHADOW=arg',
+      'RUN echo "$SHADOW" > /shadow.txt',
+      'RUN chmod 0600 /shell.txt && chown 1000:1000 /env.txt',
     ),
   },
   {
@@ -274,6 +314,7 @@ export const CASES: readonly OracleCase[] = [
   },
   {
     name: 'ONBUILD triggers run in a child build, the child keeps only its own',
+    expect: ['/seen.txt file', '/triggered/trigger.txt file 0644 0:0 23'],
     context: { 'trigger.txt': 'from the child context\n' },
     dockerfile: lines(
       'FROM oracle-onbuild-parent',
@@ -299,6 +340,7 @@ export const CASES: readonly OracleCase[] = [
   },
   {
     name: '.dockerignore',
+    expect: ['/ctx/keep.log file', '/ctx/src/main.txt file'],
     context: {
       '.dockerignore': lines('*.log', '!keep.log', 'secret/', '**/tmp', 'Dockerfile'),
       'a.log': 'ignored\n',

@@ -2,8 +2,8 @@
  * One view of a built image for both sides of the oracle: read a docker-archive (`docker save`,
  * `lab save`), take its config, apply its layers in order into a directory with GNU tar
  * (whiteouts handled here: `.wh..wh..opq` empties the directory below, `.wh.NAME` removes NAME,
- * both before the layer's own entries are extracted), and list the result as one sorted line
- * per path.
+ * and an entry whose type differs from what is there (directory vs not) replaces it, all before
+ * the layer's own entries are extracted), and list the result as one sorted line per path.
  *
  * Normalisations (the same for both sides):
  * - mtimes are not compared: RUN steps stamp the time of the build, and BuildKit and lab differ
@@ -81,8 +81,15 @@ function clean(name: string): string {
 }
 
 async function applyLayer(layer: string, dest: string): Promise<void> {
-  const names = (await tar(['-tf', layer])).split('\n').filter(Boolean).map(clean);
-  for (const name of names) {
+  const listed = (await tar(['-tf', layer])).split('\n').filter(Boolean);
+  for (const raw of listed) {
+    const name = clean(raw);
+    if (name === '') continue;
+    // an entry replaces what is there when the type changes (directory <-> anything else)
+    const existing = await lstat(join(dest, name)).catch(() => undefined);
+    if (existing !== undefined && existing.isDirectory() !== raw.endsWith('/')) {
+      await rm(join(dest, name), { recursive: true, force: true });
+    }
     const slash = name.lastIndexOf('/');
     const dir = slash < 0 ? '' : name.slice(0, slash);
     const base = name.slice(slash + 1);
