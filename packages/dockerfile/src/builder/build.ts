@@ -252,7 +252,7 @@ async function baseState(
     const parent = await session.stage(resolved.base.index);
     const triggers = [...(parent.config.config?.OnBuild ?? [])];
     const config = structuredClone(parent.config);
-    if (config.config) config.config.OnBuild = null;
+    if (config.config) delete config.config.OnBuild;
     return {
       triggers,
       state: {
@@ -339,7 +339,7 @@ async function baseState(
     inner.Env = [...(inner.Env ?? []), `PATH=${env.env.get('PATH') ?? ''}`];
   }
   const triggers = [...(inner.OnBuild ?? [])];
-  inner.OnBuild = null;
+  delete inner.OnBuild;
   config.config = inner;
   state.config = config;
   state.history = [...(image.config.history ?? [])];

@@ -12,6 +12,7 @@ import { chompHeredocContent } from '../parser/heredoc.js';
 import { createPatternMatcher } from '../lint/dockerignore.js';
 import type { AddInstruction, CopyInstruction } from '../instructions/types.js';
 import { cacheKey } from './cache.js';
+import { failureReason } from './step-error.js';
 import { copyInto, type CopyItem, type CopySettings } from './copy.js';
 import type { BuildSession, StageState } from './session.js';
 import { awaitSources, withSource, type MountedSource } from './sources.js';
@@ -218,7 +219,7 @@ export async function dispatchCopy(
     else await withSource(session, from, cmd.kind === 'add' ? 'ADD' : 'COPY', perform);
     vertex.done();
   } catch (err) {
-    vertex.fail(err instanceof Error ? err.message : String(err));
+    vertex.fail(failureReason(err));
     throw err;
   }
 }

@@ -130,7 +130,7 @@ export function dispatchMetadata(
             ? withShell(state, cmd.command)
             : [...cmd.command];
       config.Entrypoint = args;
-      if (!state.cmdSet) config.Cmd = null;
+      if (!state.cmdSet) delete config.Cmd;
       history(`ENTRYPOINT ${goQuoteList(args)}`);
       return;
     }

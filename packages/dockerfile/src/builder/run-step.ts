@@ -18,7 +18,7 @@ import { resolveInRoot } from './copy.js';
 import type { BuildSession, StageState } from './session.js';
 import { awaitSources, withSource, type MountedSource } from './sources.js';
 import { cleanSourcePath, hashSourcePath } from './source-tree.js';
-import { stepError } from './step-error.js';
+import { failureReason, stepError } from './step-error.js';
 import { commitStep, displayText, stepName, workdirOf } from './steps.js';
 import type { ExecMount } from './types.js';
 
@@ -348,7 +348,7 @@ export async function dispatchRun(
     });
     vertex.done();
   } catch (err) {
-    vertex.fail(err instanceof Error ? err.message : String(err));
+    vertex.fail(failureReason(err));
     if (
       err instanceof Error &&
       'details' in err &&

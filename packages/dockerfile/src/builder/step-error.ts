@@ -20,6 +20,12 @@ export interface StepFailure {
   readonly exitCode?: number;
 }
 
+/** The cause of a step's failure without its location (what the step's vertex shows). */
+export function failureReason(err: unknown): string {
+  if (err instanceof LabError && typeof err.details.reason === 'string') return err.details.reason;
+  return err instanceof Error ? err.message : String(err);
+}
+
 /** Thrown for a step that failed; `details` carries the {@link StepFailure}. */
 export function stepError(
   code: ErrorCode,

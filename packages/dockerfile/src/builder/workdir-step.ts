@@ -7,6 +7,7 @@
 import * as path from 'node:path';
 import type { WorkdirInstruction } from '../instructions/types.js';
 import { cacheKey } from './cache.js';
+import { failureReason } from './step-error.js';
 import { mkdirOwned, resolveInRoot } from './copy.js';
 import type { BuildSession, StageState } from './session.js';
 import { addHistory, commitStep, displayText, stepName, workdirOf } from './steps.js';
@@ -42,7 +43,7 @@ export async function dispatchWorkdir(
     );
     vertex.done();
   } catch (err) {
-    vertex.fail(err instanceof Error ? err.message : String(err));
+    vertex.fail(failureReason(err));
     throw err;
   }
 }
