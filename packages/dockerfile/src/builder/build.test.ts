@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -95,7 +95,6 @@ describe.skipIf(!isRoot)('build', () => {
     const rootfs = join(tmp, 'rootfs.tar');
     execFileSync('bash', [join(REPO, 'scripts/busybox-image.sh'), '--rootfs-tar', rootfs]);
     const images = await openImageStore(root);
-    const { createReadStream } = await import('node:fs');
     await importRootfs(images, createReadStream(rootfs), 'busybox:latest', {
       config: { Cmd: ['sh'], Env: [PATH_ENV] },
       created: '2000-01-01T00:00:00Z',
@@ -495,4 +494,32 @@ describe.skipIf(!isRoot)('build', () => {
     });
     expect(names).not.toContain('build-step-999999999-deadbeef');
   }, 60_000);
+
+  it('mounts secrets from files and the environment without leaving them in the image', async () => {
+    const file = join(tmp, 'secret.txt');
+    await writeFile(file, 'from-file');
+    const df = [
+      'FROM busybox',
+      'RUN --mount=type=secret,id=tok cat /run/secrets/tok > /seen && stat -c %a /run/secrets/tok > /mode',
+      'RUN --mount=type=secret,id=envtok,env=TOK echo "$TOK" > /seen-env',
+      'RUN --mount=type=secret,id=absent test ! -e /run/secrets/absent',
+    ].join('\n');
+    const r = await run(df, undefined, {
+      tags: ['secrets'],
+      secrets: [
+        { id: 'tok', file },
+        { id: 'envtok', env: 'MY_TOKEN' },
+      ],
+      environment: { MY_TOKEN: 'from-env' },
+    });
+    const view = await viewOf(root, 'secrets');
+    expect(await text(view, '/seen')).toBe('from-file');
+    expect((await text(view, '/mode')).trim()).toBe('400');
+    expect(await text(view, '/seen-env')).toBe('from-env\n');
+    expect(await view.lookup('/run/secrets')).toBeUndefined();
+    expect(JSON.stringify(r.config)).not.toContain('from-');
+    await expect(
+      run('FROM busybox\nRUN --mount=type=secret,id=need,required=true true\n', undefined),
+    ).rejects.toThrow(/secret need not found/);
+  }, 120_000);
 });

@@ -6,7 +6,17 @@
  * secrets, and the history text with the `|N ARG=v` prefix.
  */
 import { createHash } from 'node:crypto';
-import { chown, copyFile, cp, lstat, mkdtemp, rm, writeFile, chmod } from 'node:fs/promises';
+import {
+  chmod,
+  chown,
+  copyFile,
+  cp,
+  lstat,
+  mkdtemp,
+  readFile,
+  rm,
+  writeFile,
+} from 'node:fs/promises';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { failedPrecondition, invalidArgument } from '@lab/oci';
@@ -131,8 +141,7 @@ async function prepareMounts(
       const id = m.id ?? path.posix.basename(m.target ?? '');
       const secret = session.options.secrets?.find((s) => s.id === id);
       let value: Buffer | undefined;
-      if (secret !== undefined && 'file' in secret)
-        value = await import('node:fs/promises').then((f) => f.readFile(secret.file));
+      if (secret !== undefined && 'file' in secret) value = await readFile(secret.file);
       else if (secret !== undefined) {
         const v = session.options.environment?.[secret.env];
         if (v !== undefined) value = Buffer.from(v);
