@@ -1,6 +1,8 @@
 /** The `lab container …` commands with docker's grammar. */
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { closeSync, openSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Command } from '@commander-js/extra-typings';
@@ -440,21 +442,43 @@ export const defineExec: Def = (parent, name, ctx, globals) =>
       };
       const direct = fd(ctx.stdout) !== undefined && fd(ctx.stderr) !== undefined;
       const stdinTarget = o.interactive === true ? (fd(ctx.stdin) ?? 'ignore') : 'ignore';
-      const proc = await containers.exec(ref, {
-        cmd: command,
-        env: o.env,
-        ...(o.workdir === undefined ? {} : { workdir: o.workdir }),
-        ...(o.user === undefined ? {} : { user: o.user }),
-        stdio:
-          o.detach === true
-            ? ['ignore', 'ignore', 'ignore']
-            : direct
-              ? [stdinTarget, fd(ctx.stdout) ?? 1, fd(ctx.stderr) ?? 2]
-              : ['ignore', 'inherit', 'inherit'],
-      });
-      if (o.detach === true) return;
-      const status = await proc.wait();
-      if (status.exitCode !== 0) throw new ExitError(status.exitCode < 0 ? 126 : status.exitCode);
+      // streams without an fd (lab embedded, tests): the output goes through temp files
+      let spool: { dir: string; out: number; err: number } | undefined;
+      if (!direct && o.detach !== true) {
+        const dir = await mkdtemp(join(tmpdir(), 'lab-exec-'));
+        spool = {
+          dir,
+          out: openSync(join(dir, 'out'), 'w+'),
+          err: openSync(join(dir, 'err'), 'w+'),
+        };
+      }
+      try {
+        const proc = await containers.exec(ref, {
+          cmd: command,
+          env: o.env,
+          ...(o.workdir === undefined ? {} : { workdir: o.workdir }),
+          ...(o.user === undefined ? {} : { user: o.user }),
+          stdio:
+            o.detach === true
+              ? ['ignore', 'ignore', 'ignore']
+              : spool !== undefined
+                ? ['ignore', spool.out, spool.err]
+                : [stdinTarget, fd(ctx.stdout) ?? 1, fd(ctx.stderr) ?? 2],
+        });
+        if (o.detach === true) return;
+        const status = await proc.wait();
+        if (spool !== undefined) {
+          ctx.stdout.write(await readFile(join(spool.dir, 'out')));
+          ctx.stderr.write(await readFile(join(spool.dir, 'err')));
+        }
+        if (status.exitCode !== 0) throw new ExitError(status.exitCode < 0 ? 126 : status.exitCode);
+      } finally {
+        if (spool !== undefined) {
+          closeSync(spool.out);
+          closeSync(spool.err);
+          await rm(spool.dir, { recursive: true, force: true });
+        }
+      }
     });
 
 export const defineTop: Def = (parent, name, ctx, globals) =>

@@ -296,11 +296,18 @@ describe.skipIf(!isRoot)('lab container commands', () => {
     expect(top.stdout).toContain('while :');
     const ex = await lab([
       'exec',
+      '-e',
+      'X=1',
+      '-w',
+      '/tmp',
+      '-u',
+      'nobody',
       'web',
       'sh',
       '-c',
-      'echo $$ > /dev/null; cat /proc/1/cmdline | tr "\\0" " "',
+      'echo $X $(pwd) $(id -un) $(hostname)',
     ]);
+    expect(ex.stdout).toBe(`1 /tmp nobody ${id.slice(0, 12)}\n`);
     expect(ex.code).toBe(0);
 
     expect((await lab(['kill', 'web'])).code).toBe(0);
@@ -360,6 +367,18 @@ describe.skipIf(!isRoot)('lab container commands', () => {
     expect(logs.stdout).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z up\n$/);
     expect((await lab(['rm', 'web'])).stdout).toBe('web\n');
     expect((await lab(['inspect', 'web'])).code).toBe(1);
+  });
+
+  it('a log monitor killed with SIGKILL loses nothing: the next command records the exit from the runtime', async () => {
+    const id = (await lab(['run', '-d', 'busybox', 'sh', '-c', 'sleep 1; exit 7'])).stdout.trim();
+    const state = JSON.parse(readFileSync(join(root, 'containers', id, 'state.json'), 'utf8')) as {
+      MonitorPid: number;
+    };
+    expect(state.MonitorPid).toBeGreaterThan(0);
+    process.kill(state.MonitorPid, 'SIGKILL');
+    expect((await lab(['wait', id])).stdout).toBe('7\n');
+    expect((await inspect(id)).State).toMatchObject({ Status: 'exited', ExitCode: 7 });
+    expect((await lab(['rm', id])).code).toBe(0);
   });
 
   it('on-failure:2 restarts twice, then stays exited with RestartCount 2', async () => {
