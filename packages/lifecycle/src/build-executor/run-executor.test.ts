@@ -84,7 +84,7 @@ describe.skipIf(!isRoot)('createRunExecutor', () => {
       [
         '/bin/sh',
         '-c',
-        'cat /cache/seed; echo more >> /cache/seed; echo t > /scratch/t; cat /proc/net/dev | grep -c :',
+        'cat /cache/seed; echo more >> /cache/seed; printf "#!/bin/sh\\necho ran\\n" > /scratch/x; chmod +x /scratch/x; /scratch/x; cat /proc/net/dev | grep -c :',
       ],
       {
         mounts: [
@@ -95,7 +95,7 @@ describe.skipIf(!isRoot)('createRunExecutor', () => {
     );
     expect(await r.run()).toEqual({ exitCode: 0 });
     // only the loopback interface in a network namespace of its own
-    expect(r.stdout.text()).toBe('seed\n1\n');
+    expect(r.stdout.text()).toBe('seed\nran\n1\n');
     expect(await readFile(join(cache, 'seed'), 'utf8')).toBe('seed\nmore\n');
   });
 });

@@ -93,7 +93,12 @@ export function createRunExecutor(options: RunExecutorOptions): BuildRunExecutor
           } else {
             tmpfs.push({
               destination: m.target,
-              options: m.size === undefined ? [] : [`size=${String(m.size)}`],
+              // BuildKit's tmpfs mounts allow exec (a later `exec` overrides the spec's noexec)
+              options: [
+                'exec',
+                'mode=1777',
+                ...(m.size === undefined ? [] : [`size=${String(m.size)}`]),
+              ],
             });
           }
         }
