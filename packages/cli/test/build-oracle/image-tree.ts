@@ -6,8 +6,9 @@
  * the layer's own entries are extracted), and list the result as one sorted line per path.
  *
  * Normalisations (the same for both sides):
- * - mtimes are not compared: RUN steps stamp the time of the build, and BuildKit and lab differ
- *   on the mtimes of directories they create implicitly;
+ * - mtimes are compared only as "kept a known mtime" markers on files and symlinks (see
+ *   {@link stamp}): RUN steps stamp the time of the build, and directories' mtimes change with
+ *   every entry a step adds (BuildKit and lab may touch them in different orders);
  * - a directory's size is not compared (file system dependent);
  * - hard links are listed as the files they are (content, mode, owner), not as links;
  * - xattrs are not compared (GNU tar runs without --xattrs).
@@ -113,6 +114,22 @@ async function applyLayer(layer: string, dest: string): Promise<void> {
   ]);
 }
 
+/** mtime of every file the oracle's contexts hold (2001-01-01T00:00:00Z). */
+export const CONTEXT_MTIME = 978307200;
+/** mtime of every entry of the base images and of the tars in the contexts (2000-01-01). */
+export const BASE_MTIME = 946684800;
+
+/**
+ * Files and symlinks show whether they kept a known mtime: ` @context` (copied from the build
+ * context with its mtime), ` @base` (from a base image or an ADDed tar), nothing otherwise.
+ */
+function stamp(mtimeMs: number): string {
+  const s = Math.floor(mtimeMs / 1000);
+  if (s === CONTEXT_MTIME) return ' @context';
+  if (s === BASE_MTIME) return ' @base';
+  return '';
+}
+
 async function listTree(dir: string): Promise<string[]> {
   const lines: string[] = [];
   const walk = async (rel: string): Promise<void> => {
@@ -124,7 +141,7 @@ async function listTree(dir: string): Promise<string[]> {
       const mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
       const owner = `${st.uid}:${st.gid}`;
       if (st.isSymbolicLink()) {
-        lines.push(`/${p} link ${owner} -> ${await readlink(abs)}`);
+        lines.push(`/${p} link ${owner} -> ${await readlink(abs)}${stamp(st.mtimeMs)}`);
       } else if (st.isDirectory()) {
         lines.push(`/${p} dir ${mode} ${owner}`);
         await walk(p);
@@ -133,7 +150,7 @@ async function listTree(dir: string): Promise<string[]> {
           .update(await readFile(abs))
           .digest('hex')
           .slice(0, 16);
-        lines.push(`/${p} file ${mode} ${owner} ${st.size} ${hash}`);
+        lines.push(`/${p} file ${mode} ${owner} ${st.size} ${hash}${stamp(st.mtimeMs)}`);
       } else if (st.isCharacterDevice() || st.isBlockDevice()) {
         lines.push(`/${p} dev ${mode} ${owner} ${st.rdev}`);
       } else {
