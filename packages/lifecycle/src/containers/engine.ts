@@ -37,6 +37,7 @@ import { monitorCommand, spawnMonitor } from '../monitor/spawn.js';
 import { crashPoint } from './crash-point.js';
 import type { ParsedMounts } from './mounts.js';
 import { emptyMounts } from './mounts.js';
+import { imageVolumeRequests } from '../volumes/volume-provider.js';
 import { providersFor } from './providers.js';
 import type { Providers } from './providers.js';
 import { DEFAULT_RUNTIME, checkRuntimeName, openContainerRuntime } from './runtimes.js';
@@ -467,7 +468,17 @@ export function openContainers(options: ContainersOptions): Containers {
       Snapshotter: snapshotter.kind,
       SnapshotKey: snapshotKey(id),
       Mounts: mounts.points,
-      Volumes: mounts.volumes,
+      // the image's VOLUMEs the user did not mount become anonymous volumes, as in docker
+      Volumes:
+        providers.volumes === undefined
+          ? mounts.volumes
+          : [
+              ...mounts.volumes,
+              ...imageVolumeRequests(
+                image.config,
+                [...mounts.volumes, ...mounts.binds, ...mounts.tmpfs].map((m) => m.destination),
+              ),
+            ],
       Platform: image.config.os,
       Driver: snapshotter.kind === 'overlay' ? 'overlay2' : 'vfs',
       ...(initPath === undefined ? {} : { InitPath: initPath }),
@@ -759,6 +770,9 @@ export function openContainers(options: ContainersOptions): Containers {
         st.RestartCount,
         st.ManuallyStopped,
       );
+      // stopped for good: release its address and host ports (a restart keeps them; the next
+      // start attaches afresh; a failure here is cleaned up by that attach or by rm)
+      if (!restart) await providers.network?.detach(cur).catch(() => undefined);
       return {
         ...st,
         Status: restart ? 'restarting' : 'exited',
@@ -785,7 +799,8 @@ export function openContainers(options: ContainersOptions): Containers {
     }
     const c = await readContainer(root, id).catch(() => undefined);
     if (c?.config.HostConfig.AutoRemove === true && c.state.Status === 'exited') {
-      await remove(id, { force: true }).catch((err: unknown) => {
+      // docker's --rm takes the container's anonymous volumes with it
+      await remove(id, { force: true, volumes: true }).catch((err: unknown) => {
         if (!isNotFound(err)) throw err;
       });
     }
@@ -955,13 +970,13 @@ export function openContainers(options: ContainersOptions): Containers {
     o: { force?: boolean; volumes?: boolean } = {},
   ): Promise<string> {
     const found = await findContainer(root, ref);
-    const c = await updateContainer(root, found.id, async (cur) => {
-      let st = cur.state;
-      if (['running', 'paused', 'restarting'].includes(st.Status) && !(await monitorAlive(st))) {
-        st = (await sync(cur)).state;
-      }
-      if (o.force !== true) checkTransition(cur.name, st.Status, 'remove');
-      return { ...st, Status: 'removing', ManuallyStopped: true };
+    if (found.state.Status !== 'removing') {
+      // reconcile first (records an exit nobody recorded yet): sync takes the lock itself
+      await sync(found);
+    }
+    const c = await updateContainer(root, found.id, (cur) => {
+      if (o.force !== true) checkTransition(cur.name, cur.state.Status, 'remove');
+      return { ...cur.state, Status: 'removing', ManuallyStopped: true };
     });
     crashPoint('rm-after-mark');
     if (o.force === true) {

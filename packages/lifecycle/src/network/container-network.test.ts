@@ -143,6 +143,15 @@ describe.skipIf(skipReason !== undefined)('containers on the bridge', () => {
     const code = await containers.wait(client.id);
     expect(await readFile(containers.logPath(client), 'utf8')).toContain('from the image');
     expect(code).toBe(0);
+    // an exited container holds no address or port any more; its image VOLUME is an anonymous volume
+    const stateFile = join(settings.stateDir, settings.bridge, 'state.json');
+    const afterExit = JSON.parse(await readFile(stateFile, 'utf8')) as { endpoints: object };
+    expect(Object.keys(afterExit.endpoints)).toEqual([web.id]);
+    expect(await linkExists(hostVethName(client.id))).toBe(false);
+    const volumes = labProviders(root, settings).volumes.store;
+    const anonymous = (await volumes.list()).filter((v) => v.Name !== 'site');
+    expect(anonymous).toHaveLength(2); // /cache of web and of client
+    expect(anonymous.every((v) => 'com.docker.volume.anonymous' in v.Labels)).toBe(true);
 
     await containers.remove(web.id, { force: true, volumes: true });
     await containers.remove(client.id, { force: true, volumes: true });
@@ -150,14 +159,9 @@ describe.skipIf(skipReason !== undefined)('containers on the bridge', () => {
       expect(await linkExists(hostVethName(c.id))).toBe(false);
       expect(await containerRules(settings.bridge, c.id)).toEqual([]);
     }
-    const state = JSON.parse(
-      await readFile(join(settings.stateDir, settings.bridge, 'state.json'), 'utf8'),
-    ) as {
-      endpoints: object;
-    };
+    const state = JSON.parse(await readFile(stateFile, 'utf8')) as { endpoints: object };
     expect(state.endpoints).toEqual({});
     // the named volume outlives rm -v; the image's anonymous /cache volumes do not
-    const volumes = labProviders(root, settings).volumes.store;
     expect((await volumes.list()).map((v) => v.Name)).toEqual(['site']);
     expect(existsSync(join(root, 'volumes', 'site', '_data', 'index.html'))).toBe(true);
   });
