@@ -18,6 +18,7 @@ import {
 } from '@lab/layers';
 import { createBuiltinRuntime, createRunExecutor } from '@lab/lifecycle';
 import { isLabError } from '@lab/oci';
+import { createPatternMatcher, parseDockerignore } from '../lint/dockerignore.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   build,
@@ -521,5 +522,32 @@ describe.skipIf(!isRoot)('build', () => {
     await expect(
       run('FROM busybox\nRUN --mount=type=secret,id=need,required=true true\n', undefined),
     ).rejects.toThrow(/secret need not found/);
+  }, 120_000);
+
+  it('walks excluded directories for re-included paths (.dockerignore exceptions)', async () => {
+    const ctx = await context({
+      'logs/keep.txt': 'keep\n',
+      'logs/drop.txt': 'drop\n',
+      'tmp/x': 'x\n',
+      'app.txt': 'app\n',
+    });
+    const matcher = createPatternMatcher(parseDockerignore('logs\ntmp\n!logs/keep.txt\n'));
+    await build({
+      root,
+      dockerfile: 'FROM busybox\nCOPY . /ctx/\n',
+      context: {
+        kind: 'directory',
+        path: ctx,
+        shouldInclude: (p) => !matcher.matchesOrParentMatches(p),
+        reincludes: matcher.exclusions,
+      },
+      executor,
+      tags: ['reincluded'],
+    });
+    const view = await viewOf(root, 'reincluded');
+    expect(await text(view, '/ctx/logs/keep.txt')).toBe('keep\n');
+    expect(await view.lookup('/ctx/logs/drop.txt')).toBeUndefined();
+    expect(await view.lookup('/ctx/tmp')).toBeUndefined();
+    expect(await text(view, '/ctx/app.txt')).toBe('app\n');
   }, 120_000);
 });

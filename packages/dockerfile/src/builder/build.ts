@@ -158,6 +158,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
               root: path.resolve(options.context.path),
               label: 'build context',
               include: options.context.shouldInclude ?? ((): boolean => true),
+              ...(options.context.reincludes === true ? { reincludes: true } : {}),
             }
           : undefined;
       const session: BuildSession = {

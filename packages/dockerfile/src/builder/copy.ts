@@ -145,6 +145,7 @@ async function copyEntry(
   treeRel: string,
   settings: CopySettings,
   follow: boolean,
+  onlyForContents = false,
 ): Promise<void> {
   const st = follow ? await stat(src) : await lstat(src);
   if (st.isDirectory()) {
@@ -159,8 +160,14 @@ async function copyEntry(
     for (const name of (await readdir(src)).sort()) {
       const childTree = treeRel === '' ? name : `${treeRel}/${name}`;
       const childRel = rel === '' ? name : `${rel}/${name}`;
-      if (!tree.include(childTree)) continue;
       if (settings.exclude?.(childRel) === true) continue;
+      const included = tree.include(childTree);
+      if (
+        !included &&
+        !(tree.reincludes === true && (await lstat(path.join(src, name))).isDirectory())
+      ) {
+        continue;
+      }
       await copyEntry(
         path.join(src, name),
         path.join(target, name),
@@ -169,7 +176,13 @@ async function copyEntry(
         childTree,
         settings,
         false,
+        !included,
       );
+    }
+    if (onlyForContents && existing === undefined && (await readdir(target)).length === 0) {
+      // an excluded directory that brought nothing along
+      await rm(target, { recursive: true });
+      return;
     }
     await applyMeta(target, st, settings, 'dir');
     return;

@@ -19,6 +19,11 @@ export interface SourceTree {
   readonly label: string;
   /** Whether a relative path exists for the build (the `.dockerignore` filter). */
   readonly include: (relativePath: string) => boolean;
+  /**
+   * Whether an excluded directory may still hold included paths (ignore patterns with `!`
+   * exceptions): such directories are walked, and kept only for what they bring along.
+   */
+  readonly reincludes?: boolean;
 }
 
 /** `../x`, `/x/`, `./x` → `x`; the root itself is `''`. */
@@ -126,6 +131,7 @@ export async function hashSourcePath(
   hash: ReturnType<typeof createHash>,
   skip: (rel: string) => boolean = () => false,
   followTop = true,
+  hashSelf = true,
 ): Promise<void> {
   const abs = followTop ? await resolveInRoot(tree.root, `/${rel}`) : path.join(tree.root, rel);
   const st = await lstat(abs);
@@ -134,12 +140,16 @@ export async function hashSourcePath(
     return;
   }
   if (st.isDirectory()) {
-    hash.update(`${rel}\0d\0${st.mode & 0o7777}\0${st.uid}:${st.gid}\n`);
+    if (hashSelf) hash.update(`${rel}\0d\0${st.mode & 0o7777}\0${st.uid}:${st.gid}\n`);
     const names = (await readdir(abs)).sort();
     for (const name of names) {
       const child = rel === '' ? name : `${rel}/${name}`;
-      if (!tree.include(child) || skip(child)) continue;
-      await hashSourcePath(tree, child, hash, skip, false);
+      if (skip(child)) continue;
+      if (tree.include(child)) {
+        await hashSourcePath(tree, child, hash, skip, false);
+      } else if (tree.reincludes === true && (await lstat(path.join(abs, name))).isDirectory()) {
+        await hashSourcePath(tree, child, hash, skip, false, false);
+      }
     }
     return;
   }

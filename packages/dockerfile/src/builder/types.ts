@@ -69,6 +69,11 @@ export type BuildContextSource =
        * `.dockerignore` filter goes here. Default: every path.
        */
       readonly shouldInclude?: (relativePath: string) => boolean;
+      /**
+       * Excluded directories may hold included paths (`.dockerignore` exceptions): walk them
+       * instead of skipping them.
+       */
+      readonly reincludes?: boolean;
     }
   | { readonly kind: 'none' };
 

@@ -158,7 +158,10 @@ export function defineBuild(
           path: dir,
           ...(matcher === undefined
             ? {}
-            : { shouldInclude: (p: string) => !matcher.matchesOrParentMatches(p) }),
+            : {
+                shouldInclude: (p: string) => !matcher.matchesOrParentMatches(p),
+                reincludes: matcher.exclusions,
+              }),
         };
       }
       const network = options.network;
