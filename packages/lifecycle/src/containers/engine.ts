@@ -374,6 +374,11 @@ export function openContainers(options: ContainersOptions): Containers {
         { details: { network } },
       );
     }
+    if ((o.ports ?? []).length > 0 && network === 'none') {
+      throw invalidArgument(
+        'conflicting options: port publishing and the container type network mode: publish ports on --network bridge',
+      );
+    }
     if ((o.ports ?? []).length > 0 && providers.network === undefined) {
       throw failedPrecondition(
         'publishing ports (-p) needs bridge networking, which lab does not have yet',

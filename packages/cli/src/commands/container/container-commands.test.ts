@@ -381,6 +381,25 @@ describe.skipIf(!isRoot)('lab container commands', () => {
     expect((await lab(['rm', id])).code).toBe(0);
   });
 
+  it('rm of a container that exited with nobody watching records the exit and removes it', async () => {
+    const id = (await lab(['run', '-d', 'busybox', 'true'])).stdout.trim();
+    await until(() => {
+      const state = JSON.parse(
+        readFileSync(join(root, 'containers', id, 'state.json'), 'utf8'),
+      ) as {
+        MonitorPid: number;
+      };
+      try {
+        process.kill(state.MonitorPid, 0);
+        return undefined;
+      } catch {
+        return true;
+      }
+    }, 'the log monitor to finish');
+    const r = await lab(['rm', id]);
+    expect(r).toEqual({ code: 0, stdout: `${id}\n`, stderr: '' });
+  });
+
   it('on-failure:2 restarts twice, then stays exited with RestartCount 2', async () => {
     const r = await lab([
       'run',

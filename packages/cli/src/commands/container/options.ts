@@ -33,7 +33,10 @@ export function addCreateFlags<C extends Command<any, any, any>>(cmd: C): C {
     .option('-v, --volume <spec>', 'bind mount a volume', collect, [])
     .option('--mount <spec>', 'attach a filesystem mount to the container', collect, [])
     .option('--tmpfs <spec>', 'mount a tmpfs directory', collect, [])
-    .option('--network <mode>', 'connect a container to a network (none, host, bridge)', 'none')
+    .option(
+      '--network <mode>',
+      'connect a container to a network (none, host, bridge; default none, bridge with -p)',
+    )
     .option('--net <mode>', 'alias of --network')
     .option('-m, --memory <bytes>', 'memory limit')
     .option('--cpus <n>', 'number of CPUs')
@@ -87,7 +90,7 @@ export interface CreateFlags {
   volume: string[];
   mount: string[];
   tmpfs: string[];
-  network: string;
+  network?: string;
   net?: string;
   memory?: string;
   cpus?: string;
@@ -159,7 +162,8 @@ export async function createOptions(
     tty: o.tty === true,
     openStdin: o.interactive === true,
     labels,
-    network: o.net ?? o.network,
+    // lab's default is `none` (docker's is bridge): publishing a port asks for the bridge
+    network: o.net ?? o.network ?? (o.publish.length > 0 ? 'bridge' : 'none'),
     ports: o.publish.map(parsePort),
     mounts,
     bindSpecs: o.volume,
