@@ -173,4 +173,20 @@ describe.skipIf(!isRoot)('lab build', () => {
     const listing = execFileSync('tar', ['-tf', join(tmp, 'args.tar')]).toString();
     expect(listing).toContain('blobs/sha256/');
   }, 120_000);
+
+  it('builder prune drops the cache: the next build runs its steps again', async () => {
+    const ctx = join(tmp, 'ctx-prune');
+    mkdirSync(ctx);
+    writeFileSync(join(ctx, 'Dockerfile'), 'FROM busybox\nRUN echo pruned > /p\n');
+    expect((await lab(root, ['build', '--progress=plain', ctx])).code).toBe(0);
+    const cached = await lab(root, ['build', '--progress=plain', ctx]);
+    expect(cached.stderr).toMatch(/#\d+ CACHED/);
+    const pruned = await lab(root, ['builder', 'prune', '-f']);
+    expect(pruned.code).toBe(0);
+    expect(pruned.stdout).toMatch(/^Total:\t\S+/);
+    const again = await lab(root, ['build', '--progress=plain', ctx]);
+    expect(again.code).toBe(0);
+    expect(again.stderr).not.toMatch(/#\d+ CACHED/);
+    expect(again.stderr).toMatch(/RUN echo pruned > \/p\n#\d+ DONE/);
+  }, 120_000);
 });

@@ -20,6 +20,7 @@ import type { CliContext, GlobalOptions } from '../../context.js';
 import type { Register } from '../../program.js';
 import { ExitError } from '../../errors.js';
 import { plainProgress, ttyProgress, type ProgressRenderer } from './progress.js';
+import { defineBuilderPrune } from './prune.js';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -230,7 +231,12 @@ export function defineBuild(
     });
 }
 
-/** `lab build` at the top level (`lab image build` is defined by the image group). */
+/**
+ * `lab build` at the top level (`lab image build` is defined by the image group) and the
+ * `lab builder` group (`prune`).
+ */
 export const registerBuild: Register = (program, ctx, globals) => {
   defineBuild(program, 'build', ctx, globals);
+  const builder = program.command('builder').description('manage builds');
+  defineBuilderPrune(builder, ctx, globals);
 };
