@@ -3,13 +3,19 @@
  * with mkdir(2) — atomic on any local file system — holding `owner` = `<pid> <start time>`.
  * A waiter that finds the owner dead (pid gone, or reused: start time differs) takes the lock
  * over, so a `lab` killed with SIGKILL never blocks the next command. Node has no flock(2).
+ * Re-entrant within one async call chain (AsyncLocalStorage), so an operation that holds a
+ * container's lock can call another that takes it; concurrent chains in one process wait.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { unavailable } from '@lab/oci';
 import { isSameProcessAlive, processStat } from '../runtime/process-info.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The locks the current async call chain holds: taking one of them again is re-entrant. */
+const held = new AsyncLocalStorage<ReadonlySet<string>>();
 
 let ownStartTime: number | undefined;
 
@@ -42,6 +48,8 @@ export async function withFileLock<T>(
   fn: () => Promise<T>,
   options: { waitMs?: number } = {},
 ): Promise<T> {
+  const mine = held.getStore();
+  if (mine?.has(lockDir) === true) return fn();
   const deadline = Date.now() + (options.waitMs ?? 60_000);
   const owner = `${process.pid} ${await selfStartTime()}`;
   for (let attempt = 0; ; attempt++) {
@@ -65,7 +73,7 @@ export async function withFileLock<T>(
   }
   try {
     await writeFile(join(lockDir, 'owner'), owner);
-    return await fn();
+    return await held.run(new Set([...(mine ?? []), lockDir]), fn);
   } finally {
     await rm(lockDir, { recursive: true, force: true });
   }
