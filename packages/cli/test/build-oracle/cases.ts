@@ -30,6 +30,8 @@ export interface OracleBuild {
   /** `--target`. */
   readonly target?: string;
   readonly buildArgs?: Readonly<Record<string, string>>;
+  /** Content of the secret `tok`, passed as `--secret id=tok,src=FILE` (a file outside the context). */
+  readonly secret?: string;
   /**
    * A known divergence of lab from docker, pinned exactly: the test fails when it changes, in
    * particular when lab is fixed (then delete the entry). Each one names the bug.
@@ -48,6 +50,13 @@ export interface OracleCase {
    * case does what it says, so that two builders agreeing on nothing happening does not pass.
    */
   readonly expect?: readonly RegExp[];
+  /**
+   * Empty directories dockerd 20.10's BuildKit leaves in the image where RUN --mount targets
+   * (and their missing parents) were created; BuildKit since v0.11 removes such mount stubs
+   * after the step (`executor/stubs.go` MountStubsCleaner), and lab does too. The oracle checks
+   * docker's image has exactly these as `dir 0755 0:0` and drops them before comparing.
+   */
+  readonly oracleMountStubs?: readonly string[];
   /** Tag the image gets on both sides (for a later case's FROM). */
   readonly tag?: string;
 }
@@ -300,6 +309,40 @@ export const CASES: readonly OracleCase[] = [
       'RUN echo "$SHADOW" > /shadow.txt',
       'RUN chmod 0600 /shell.txt && chown 1000:1000 /env.txt',
     ),
+  },
+  {
+    name: 'RUN --mount: bind (context and stage), cache, tmpfs, secret',
+    context: { 'a.txt': 'a\n', 'sub/b.txt': 'b\n' },
+    dockerfile: lines(
+      'FROM busybox AS s',
+      'RUN mkdir /out && echo from-stage > /out/s',
+      'FROM busybox',
+      'RUN --mount=type=bind,source=a.txt,target=/mnt/a cat /mnt/a > /bind-file.txt',
+      'RUN --mount=type=bind,source=sub,target=/srv/sub ls /srv/sub > /bind-dir.txt',
+      'RUN --mount=type=bind,from=s,source=/out,target=/from-stage cat /from-stage/s > /stage.txt',
+      'RUN --mount=type=cache,target=/var/cache/c echo x > /var/cache/c/x && ls /var/cache/c > /cache-list.txt',
+      'RUN --mount=type=tmpfs,target=/scratch touch /scratch/gone && ls /scratch > /tmpfs-list.txt',
+      'RUN --mount=type=secret,id=tok cat /run/secrets/tok > /secret-seen.txt',
+      'RUN --mount=type=secret,id=tok,target=/etc/tok,required=true wc -c < /etc/tok > /secret-len.txt',
+    ),
+    builds: [{ secret: 's3cret' }],
+    oracleMountStubs: [
+      '/from-stage',
+      '/mnt',
+      '/run',
+      '/run/secrets',
+      '/scratch',
+      '/srv',
+      '/srv/sub',
+      '/var',
+      '/var/cache',
+      '/var/cache/c',
+    ],
+    expect: [
+      /^\/bind-file\.txt file 0644 0:0 2 /,
+      /^\/stage\.txt file 0644 0:0 11 /,
+      /^\/secret-seen\.txt file 0644 0:0 6 /,
+    ],
   },
   {
     name: 'ONBUILD parent image',
