@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -392,6 +392,8 @@ describe.skipIf(!isRoot)('build', () => {
     });
     // an absolute link resolves inside the context, as BuildKit's copy does
     await symlink('/dir/a.txt', join(ctx, 'abs-link'));
+    // the source directory's own mode is not the destination's (contents only)
+    await chmod(join(ctx, 'dir'), 0o700);
     const df = [
       'FROM busybox',
       'COPY abs-link /followed',
@@ -408,6 +410,7 @@ describe.skipIf(!isRoot)('build', () => {
     const view = await viewOf(root, 'copies');
     expect(await text(view, '/copied/sub/c.txt')).toBe('c\n');
     expect(await text(view, '/followed')).toBe('a\n');
+    expect((await view.lstat('/copied')).mode & 0o7777).toBe(0o755);
     expect(await view.lookup('/copied/dir')).toBeUndefined();
     const owned = await view.lstat('/owned/a.txt');
     expect([owned.uid, owned.gid, owned.mode & 0o7777]).toEqual([65534, 65534, 0o640]);

@@ -146,8 +146,14 @@ async function copyEntry(
   settings: CopySettings,
   follow: boolean,
   onlyForContents = false,
+  contentsOnly = false,
 ): Promise<void> {
   const st = follow ? await stat(src) : await lstat(src);
+  if (st.isDirectory() && contentsOnly) {
+    // a directory source copies its contents; the destination keeps (or gets 0755 and
+    // `--chown`) its own metadata, as BuildKit's CopyDirContentsOnly
+    await mkdirOwned(target, settings.owner);
+  }
   if (st.isDirectory()) {
     let existing;
     try {
@@ -184,7 +190,7 @@ async function copyEntry(
       await rm(target, { recursive: true });
       return;
     }
-    await applyMeta(target, st, settings, 'dir');
+    if (!contentsOnly) await applyMeta(target, st, settings, 'dir');
     return;
   }
   try {
@@ -247,7 +253,7 @@ export async function copyInto(
     if (st.isDirectory()) {
       const target = keep === undefined || keep === '' ? destHost : path.join(destHost, keep);
       await mkdirOwned(path.dirname(target), settings.owner);
-      await copyEntry(src, target, '', item.tree, item.rel, settings, true);
+      await copyEntry(src, target, '', item.tree, item.rel, settings, true, false, true);
       continue;
     }
     if (settings.unpack && (await isArchive(src))) {
