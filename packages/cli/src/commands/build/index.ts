@@ -91,6 +91,19 @@ async function readIgnore(
   return undefined;
 }
 
+/** `Dockerfile` in the context, or `dockerfile` when only that exists (docker's fallback). */
+async function defaultDockerfile(dir: string): Promise<string> {
+  const upper = path.join(dir, 'Dockerfile');
+  const lower = path.join(dir, 'dockerfile');
+  const has = (p: string): Promise<boolean> =>
+    stat(p).then(
+      () => true,
+      () => false,
+    );
+  if (!(await has(upper)) && (await has(lower))) return lower;
+  return upper;
+}
+
 /** Defines `build` under `parent`. */
 export function defineBuild(
   parent: Command,
@@ -142,7 +155,7 @@ export function defineBuild(
         } else {
           dockerfilePath =
             options.file === undefined
-              ? path.join(dir, 'Dockerfile')
+              ? await defaultDockerfile(dir)
               : path.resolve(ctx.cwd, options.file);
           dockerfileText = await readFile(dockerfilePath, 'utf8').catch((err: unknown) => {
             throw notFound(
