@@ -257,11 +257,19 @@ export const defineInspect: Def = (parent, name, ctx, globals) =>
     .option('-s, --size', 'display total file sizes (not computed by lab)')
     .action(async (refs, o) => {
       const containers = open(globals);
+      const providers = labProviders(globals().root);
       const out: Record<string, unknown>[] = [];
       let failed = false;
       for (const ref of refs) {
         try {
-          out.push(inspectContainer(await containers.get(ref)));
+          const c = await containers.get(ref);
+          const networkSettings = await providers.network.settings(c.id);
+          out.push(
+            inspectContainer(c, {
+              ...(networkSettings === undefined ? {} : { networkSettings }),
+              volumeMounts: await providers.volumes.points(c),
+            }),
+          );
         } catch (err) {
           if (!isLabError(err)) throw err;
           ctx.stderr.write(`Error: ${err.message}\n`);

@@ -400,6 +400,61 @@ describe.skipIf(!isRoot)('lab container commands', () => {
     expect(r).toEqual({ code: 0, stdout: `${id}\n`, stderr: '' });
   });
 
+  it('logs -f follows until the exit; stats --no-stream, cp in and out, ps filters and formats, prune', async () => {
+    const id = (
+      await lab([
+        'run',
+        '-d',
+        '--name',
+        'tick',
+        'busybox',
+        'sh',
+        '-c',
+        'for i in 1 2 3; do echo $i; sleep 0.3; done; sleep 30',
+      ])
+    ).stdout.trim();
+    const stats = await lab(['stats', '--no-stream', 'tick']);
+    expect(stats.stdout.split('\n')[0]).toMatch(
+      /^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+NET I\/O\s+BLOCK I\/O\s+PIDS$/,
+    );
+    expect(stats.stdout.split('\n')[1]).toMatch(new RegExp(`^${id.slice(0, 12)}\\s+tick\\s+`));
+
+    const host = join(tmp, 'cp');
+    execFileSync('mkdir', ['-p', host]);
+    execFileSync('sh', ['-c', `echo from-host > ${host}/in.txt`]);
+    expect((await lab(['cp', join(host, 'in.txt'), 'tick:/tmp/in.txt'])).code).toBe(0);
+    expect((await lab(['exec', 'tick', 'cat', '/tmp/in.txt'])).stdout).toBe('from-host\n');
+    expect((await lab(['cp', 'tick:/etc/group', join(host, 'group')])).code).toBe(0);
+    expect(readFileSync(join(host, 'group'), 'utf8')).toBe('root:x:0:\nnobody:x:65534:\n');
+
+    expect((await lab(['ps', '-q'])).stdout).toBe(`${id.slice(0, 12)}\n`);
+    expect((await lab(['ps', '-q', '--no-trunc', '--filter', 'status=running'])).stdout).toBe(
+      `${id}\n`,
+    );
+    expect(
+      (await lab(['ps', '-aq', '--filter', 'ancestor=busybox', '--filter', 'name=tick'])).stdout,
+    ).toBe(`${id.slice(0, 12)}\n`);
+    const json = JSON.parse((await lab(['ps', '-l', '--format', 'json'])).stdout) as Record<
+      string,
+      string
+    >;
+    expect(json).toMatchObject({
+      ID: id.slice(0, 12),
+      Names: 'tick',
+      Image: 'busybox',
+      State: 'running',
+    });
+
+    const follow = lab(['logs', '-f', 'tick']);
+    await new Promise((r) => setTimeout(r, 1500));
+    await lab(['stop', '-t', '0', 'tick']);
+    expect((await follow).stdout).toBe('1\n2\n3\n');
+
+    const pruned = await lab(['container', 'prune', '-f']);
+    expect(pruned.stdout).toContain(id);
+    expect((await lab(['ps', '-aq'])).stdout).toBe('');
+  });
+
   it('on-failure:2 restarts twice, then stays exited with RestartCount 2', async () => {
     const r = await lab([
       'run',

@@ -1,5 +1,5 @@
 /** docker's STATUS column and `ps` rows. */
-import type { Container } from '@lab/lifecycle';
+import type { Container, MountPoint } from '@lab/lifecycle';
 import { humanDuration, timeAgo } from '../../output/human-duration.js';
 
 /** `Up 3 seconds`, `Up 5 seconds (Paused)`, `Exited (137) 2 seconds ago`, `Created`, `Restarting (1) 2 seconds ago`. */
@@ -55,7 +55,15 @@ export function psRow(c: Container, noTrunc: boolean, now = new Date()): Record<
 }
 
 /** docker's `container inspect` object. */
-export function inspectContainer(c: Container): Record<string, unknown> {
+export function inspectContainer(
+  c: Container,
+  /**
+   * What the providers know: `NetworkSettings` of a container on the bridge, `Mounts` entries
+   * of its volumes.
+   */
+  extra: { networkSettings?: Record<string, unknown>; volumeMounts?: readonly MountPoint[] } = {},
+): Record<string, unknown> {
+  const networkSettings = extra.networkSettings;
   const s = c.state;
   return {
     Id: c.id,
@@ -89,9 +97,9 @@ export function inspectContainer(c: Container): Record<string, unknown> {
     AppArmorProfile: '',
     HostConfig: { ...c.config.HostConfig, LogConfig: { Type: 'json-file', Config: {} } },
     GraphDriver: { Name: c.config.Driver, Data: { MergedDir: `${c.dir}/rootfs` } },
-    Mounts: c.config.Mounts,
+    Mounts: [...c.config.Mounts, ...(extra.volumeMounts ?? [])],
     Config: c.config.Config,
-    NetworkSettings: {
+    NetworkSettings: networkSettings ?? {
       Bridge: '',
       SandboxID: '',
       Ports: Object.fromEntries(
