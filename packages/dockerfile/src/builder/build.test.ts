@@ -553,4 +553,15 @@ describe.skipIf(!isRoot)('build', () => {
     expect(await view.lookup('/ctx/tmp')).toBeUndefined();
     expect(await text(view, '/ctx/app.txt')).toBe('app\n');
   }, 120_000);
+
+  it('accepts FROM --platform and stamps scratch stages with it', async () => {
+    const host = await run('FROM --platform=$BUILDPLATFORM busybox\nLABEL p=host\n', undefined);
+    expect(host.config.os).toBe('linux');
+    const arm = await run('FROM --platform=linux/arm64 scratch\nLABEL p=arm\n', undefined);
+    expect([arm.config.os, arm.config.architecture]).toEqual(['linux', 'arm64']);
+    // a single-platform image in the store is used as it is (BuildKit only warns:
+    // InvalidBaseImagePlatform)
+    const other = await run('FROM --platform=linux/s390x busybox\nLABEL p=other\n', undefined);
+    expect(other.config.architecture).toBe(host.config.architecture);
+  }, 60_000);
 });

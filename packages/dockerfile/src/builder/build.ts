@@ -20,6 +20,7 @@ import {
 } from '@lab/layers';
 import {
   hostPlatform,
+  parsePlatform,
   isLabError,
   invalidArgument,
   notFound,
@@ -271,14 +272,15 @@ async function baseState(
     };
   }
   if (resolved.base.kind === 'scratch') {
+    const p = resolved.platform === undefined ? platform : parsePlatform(resolved.platform);
     return {
       triggers: [],
       state: {
         resolved,
         config: {
-          architecture: platform.architecture,
-          os: platform.os,
-          ...(platform.variant === undefined ? {} : { variant: platform.variant }),
+          architecture: p.architecture,
+          os: p.os,
+          ...(p.variant === undefined ? {} : { variant: p.variant }),
           config: {
             Env: [`PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`],
             WorkingDir: '/',
@@ -323,7 +325,10 @@ async function baseState(
   state.index = 1;
   let image;
   try {
-    image = await session.images.resolve(ref);
+    image = await session.images.resolve(
+      ref,
+      resolved.platform === undefined ? {} : { platform: parsePlatform(resolved.platform) },
+    );
   } catch (err) {
     v.fail((err as Error).message);
     throw notFound(
