@@ -319,10 +319,7 @@ async function baseState(
     total: counted + 1,
     prefixName,
   };
-  const v = session.vertex(
-    `[${prefixName === '' ? '' : `${prefixName} `}${String(1).padStart(1 + Math.floor(Math.log10(state.total)))}/${String(state.total)}] FROM ${display}`,
-  );
-  state.index = 1;
+  const metadata = session.vertex(`[internal] load metadata for ${display}`);
   let image;
   try {
     image = await session.images.resolve(
@@ -330,12 +327,18 @@ async function baseState(
       resolved.platform === undefined ? {} : { platform: parsePlatform(resolved.platform) },
     );
   } catch (err) {
-    v.fail((err as Error).message);
+    metadata.fail((err as Error).message);
     throw notFound(
       `failed to resolve source metadata for ${display}: the image is not in lab's store; pull or load it first (lab load -i …)`,
       { cause: err, details: { image: ref } },
     );
   }
+  metadata.done();
+  const width = 1 + Math.floor(Math.log10(state.total));
+  const v = session.vertex(
+    `[${prefixName === '' ? '' : `${prefixName} `}${String(1).padStart(width)}/${String(state.total)}] FROM ${display}@${image.digest}`,
+  );
+  state.index = 1;
   v.done();
   const config = structuredClone(image.config);
   delete config.created;

@@ -97,7 +97,12 @@ describe.skipIf(!isRoot)('lab build', () => {
       iid,
       ctx,
     ]);
-    expect(r.stderr).toMatch(/#\d+ \[1\/3\] FROM docker\.io\/library\/busybox:latest\n/);
+    expect(r.stderr).toMatch(
+      /#\d+ \[internal\] load metadata for docker\.io\/library\/busybox:latest\n/,
+    );
+    expect(r.stderr).toMatch(
+      /#\d+ \[1\/3\] FROM docker\.io\/library\/busybox:latest@sha256:[0-9a-f]{64}\n/,
+    );
     expect(r.stderr).toMatch(
       /#(\d+) \[3\/3\] RUN cat \/hello\.txt\n#\1 \d+\.\d{3} hello from the context\n#\1 DONE/,
     );
