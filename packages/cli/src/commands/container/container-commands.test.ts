@@ -484,6 +484,31 @@ describe.skipIf(!isRoot)('lab container commands', () => {
     await lab(['rm', 'flaky']);
   });
 
+  it('stop escalates to SIGKILL after -t seconds; a stopped `always` container stays stopped', async () => {
+    const stubborn = (
+      await lab(['run', '-d', 'busybox', 'sh', '-c', 'trap "" TERM; while :; do sleep 0.1; done'])
+    ).stdout.trim();
+    expect((await lab(['stop', '-t', '1', stubborn])).code).toBe(0);
+    expect((await inspect(stubborn)).State.ExitCode).toBe(137);
+    await lab(['rm', stubborn]);
+
+    const looping = (
+      await lab(['run', '-d', '--restart', 'always', 'busybox', 'sh', '-c', 'sleep 0.2; exit 1'])
+    ).stdout.trim();
+    await until(
+      async () => ((await inspect(looping)).RestartCount >= 1 ? true : undefined),
+      'a restart',
+    );
+    expect((await lab(['stop', '-t', '1', looping])).code).toBe(0);
+    const stopped = await inspect(looping);
+    expect(stopped.State.Status).toBe('exited');
+    await new Promise((r) => setTimeout(r, 1500));
+    const later = await inspect(looping);
+    expect(later.State.Status).toBe('exited');
+    expect(later.RestartCount).toBe(stopped.RestartCount);
+    await lab(['rm', looping]);
+  });
+
   it('copy-on-write: changes stay in the container, the image layer and a second container see the originals', async () => {
     const layers = join(root, 'snapshots');
     const snapDirs = readdirSync(join(layers, 'overlay', 'snapshots')).map((d) =>
