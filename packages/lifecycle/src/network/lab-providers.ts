@@ -12,9 +12,8 @@
  * `openContainers`. Both providers are constructible from the root alone and keep all their
  * state on disk, so the monitor (another process) gets the same behaviour on restarts.
  */
-import type { VolumeProvider } from '../containers/providers.js';
+import type { LabVolumeProvider } from '../volumes/volume-provider.js';
 import { openVolumeProvider } from '../volumes/volume-provider.js';
-import type { VolumeStore } from '../volumes/volume-store.js';
 import type { BridgeNetwork, BridgeNetworkOptions } from './bridge-network.js';
 import { openBridgeNetwork } from './bridge-network.js';
 
@@ -24,7 +23,7 @@ export type LabNetworkSettings = BridgeNetworkOptions;
 /** What {@link labProviders} returns: the `Providers` of a root, with their concrete types. */
 export interface LabProviders {
   network: BridgeNetwork;
-  volumes: VolumeProvider & { store: VolumeStore };
+  volumes: LabVolumeProvider;
 }
 
 /** The bridge network and volume providers of `root`. */

@@ -6,7 +6,7 @@ export type {
   VolumeUsage,
 } from './volume-store.js';
 export { ANONYMOUS_LABEL, checkVolumeName, labelMatches, openVolumeStore } from './volume-store.js';
-export type { VolumeProviderOptions } from './volume-provider.js';
+export type { LabVolumeProvider, VolumeProviderOptions } from './volume-provider.js';
 export {
   containerVolumeUsage,
   imageVolumeRequests,

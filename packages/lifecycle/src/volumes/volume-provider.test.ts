@@ -121,6 +121,7 @@ describe.skipIf(skipReason !== undefined)('volume provider', () => {
       Destination: '/data',
       RW: true,
     });
+    expect(await volumes.points(a)).toEqual([m.point]);
     // populated from the image, owners and modes kept
     const dirStat = await stat(m.source);
     expect([dirStat.uid, dirStat.gid, dirStat.mode & 0o7777]).toEqual([1234, 5678, 0o750]);

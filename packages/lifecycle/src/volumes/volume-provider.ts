@@ -135,10 +135,15 @@ export interface VolumeProviderOptions {
   store?: VolumeStore;
 }
 
+/** lab's volume provider: a {@link VolumeProvider} plus its store and `inspect`'s volume mounts. */
+export interface LabVolumeProvider extends VolumeProvider {
+  store: VolumeStore;
+  /** docker's `Mounts` entries of the volumes mounted into `container` (its last start). */
+  points(container: Container): Promise<MountPoint[]>;
+}
+
 /** A {@link VolumeProvider} over the volume store of a lab root. */
-export function openVolumeProvider(
-  options: VolumeProviderOptions,
-): VolumeProvider & { store: VolumeStore } {
+export function openVolumeProvider(options: VolumeProviderOptions): LabVolumeProvider {
   const root = options.root;
   const store = options.store ?? openVolumeStore({ root, usage: containerVolumeUsage(root) });
 
@@ -184,6 +189,20 @@ export function openVolumeProvider(
         Propagation: '',
       };
       return { source, point };
+    },
+
+    async points(container: Container): Promise<MountPoint[]> {
+      const refs = await readRefs(root, container.id);
+      const readonly = new Map(container.config.Volumes.map((v) => [v.destination, v.readonly]));
+      return Object.entries(refs?.mounts ?? {}).map(([destination, name]) => ({
+        Type: 'volume',
+        Name: name,
+        Source: store.mountpointFor(name),
+        Destination: destination,
+        Mode: 'z',
+        RW: readonly.get(destination) !== true,
+        Propagation: '',
+      }));
     },
 
     async release(container: Container, removeAnonymous: boolean) {
