@@ -564,4 +564,23 @@ describe.skipIf(!isRoot)('build', () => {
     const other = await run('FROM --platform=linux/s390x busybox\nLABEL p=other\n', undefined);
     expect(other.config.architecture).toBe(host.config.architecture);
   }, 60_000);
+
+  it('cancels the other stages when one fails and reports the failing one', async () => {
+    const df = [
+      'FROM busybox AS slow',
+      'RUN sleep 300',
+      'FROM busybox AS bad',
+      'RUN exit 5',
+      'FROM busybox',
+      'COPY --from=slow /etc/passwd /a',
+      'COPY --from=bad /etc/passwd /b',
+    ].join('\n');
+    const err = await run(df, undefined, { noCache: true }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(err?.message).toBe(
+      'Dockerfile:4: process "/bin/sh -c exit 5" did not complete successfully: exit code: 5',
+    );
+  }, 120_000);
 });

@@ -141,6 +141,11 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const stats: BuildStats = { steps: 0, cached: 0, runsExecuted: 0, layersWritten: 0 };
   const stagesBuilt: string[] = [];
   const single = graph.stages.length === 1;
+  // the first failing stage cancels the others (their RUNs are killed), as BuildKit does
+  const cancel = new AbortController();
+  const signal =
+    options.signal === undefined ? cancel.signal : AbortSignal.any([options.signal, cancel.signal]);
+  let firstFailure: { error: unknown } | undefined;
 
   try {
     return await withLease(options.root, async (lease) => {
@@ -150,7 +155,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         lease,
         tmp: path.join(tmp, 'mnt'),
         ...(epoch === undefined ? {} : { sourceDateEpoch: epoch }),
-        ...(options.signal === undefined ? {} : { signal: options.signal }),
+        signal,
       });
       const building = new Map<number, Promise<StageState>>();
       const context =
@@ -163,7 +168,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
             }
           : undefined;
       const session: BuildSession = {
-        options,
+        options: { ...options, signal },
         dockerfileName,
         escapeToken: parsed.escapeToken,
         graph,
@@ -184,7 +189,10 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
             p = buildStage(session, resolved, single);
             p.then(
               () => stagesBuilt.push(resolved.displayName),
-              () => undefined,
+              (error: unknown) => {
+                firstFailure ??= { error };
+                cancel.abort();
+              },
             );
             building.set(index, p);
           }
@@ -195,6 +203,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       const needed = graph.stagesFor();
       const all = needed.map((s) => session.stage(s.index));
       const results = await Promise.allSettled(all);
+      if (firstFailure !== undefined) throw firstFailure.error;
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed !== undefined) throw failed.reason;
       const target = await session.stage(graph.target.index);

@@ -316,6 +316,7 @@ export async function dispatchRun(
           vertex.log('stdout', text);
         });
         tail = out;
+        session.options.signal?.throwIfAborted();
         session.stats.runsExecuted++;
         let exitCode: number;
         try {

@@ -134,6 +134,7 @@ export function createRunExecutor(options: RunExecutorOptions): BuildRunExecutor
         req.signal?.addEventListener('abort', onAbort, { once: true });
         try {
           await runtime.start(req.id);
+          if (req.signal?.aborted === true) onAbort();
           const exited = runtime.wait(req.id);
           let finished = false;
           void exited.finally(() => {
