@@ -66,18 +66,26 @@ export async function startContainer(
     w.on('error', () => undefined);
     ctx.stdin.pipe(w);
   }
-  const forward = (sig: NodeJS.Signals) => () => {
+  // -t: the terminal's Ctrl-C/Ctrl-\ reach lab's process group; pass them to every process of
+  // the container (it has no controlling terminal of its own). Otherwise docker's sig-proxy:
+  // signals lab receives go to the container's main process. Only when lab runs as a process
+  // (its stdin has an fd), not when embedded.
+  const forward = (sig: NodeJS.Signals, all: boolean) => () => {
     void containers
       .runtimeOf(c)
-      .kill(c.id, sig, { all: true })
+      .kill(c.id, sig, { all })
       .catch(() => undefined);
   };
-  const handlers = ttyMode
-    ? ([
-        ['SIGINT', forward('SIGINT')],
-        ['SIGQUIT', forward('SIGQUIT')],
-      ] as const)
-    : ([] as const);
+  const handlers: (readonly [NodeJS.Signals, () => void])[] = ttyMode
+    ? [
+        ['SIGINT', forward('SIGINT', true)],
+        ['SIGQUIT', forward('SIGQUIT', true)],
+      ]
+    : stdinFd === undefined
+      ? []
+      : (['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const).map(
+          (sig) => [sig, forward(sig, false)] as const,
+        );
   for (const [sig, h] of handlers) process.on(sig, h);
   try {
     await handle.exit();
