@@ -161,6 +161,15 @@ try {
       return 0;
     }
   };
+  const pss = (pid) => {
+    try {
+      return Number(
+        /Pss:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0,
+      );
+    } catch {
+      return 0;
+    }
+  };
   const children = (pid) => {
     try {
       return fs
@@ -179,18 +188,21 @@ try {
   );
   const pump = state.MonitorPid;
   const pumpKb = [pump, ...children(pump)].reduce((a, p) => a + rss(p), 0);
+  const pumpPss = [pump, ...children(pump)].reduce((a, p) => a + pss(p), 0);
   const runtimeRec = JSON.parse(
     fs.readFileSync(path.join(root, 'runtime', 'builtin', id, 'state.json'), 'utf8'),
   );
   const keeperKb = rss(runtimeRec.keeperPid);
+  const keeperPss = pss(runtimeRec.keeperPid);
   const pid = podman('run', '-d', ...RUN_FLAGS, 'busybox', 'sleep', '1000').trim();
   const conmonPid = Number(
     sh('pgrep', ['-f', `conmon.*${pid.slice(0, 12)}`])
       .trim()
       .split('\n')[0],
   );
+  const mb = (kb) => (kb / 1024).toFixed(1);
   console.log(
-    `resident per running container: lab log monitor (bash + stderr reader) ${(pumpKb / 1024).toFixed(1)} MB + keeper (busybox sh) ${(keeperKb / 1024).toFixed(1)} MB; podman conmon ${(rss(conmonPid) / 1024).toFixed(1)} MB`,
+    `resident per running container (RSS / PSS): lab log monitor (bash + stderr reader) ${mb(pumpKb)} / ${mb(pumpPss)} MB + keeper (busybox sh) ${mb(keeperKb)} / ${mb(keeperPss)} MB; podman conmon ${mb(rss(conmonPid))} / ${mb(pss(conmonPid))} MB`,
   );
   lab('rm', '-f', id);
   podman('rm', '-f', '-t', '0', pid);
