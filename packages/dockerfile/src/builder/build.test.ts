@@ -583,4 +583,17 @@ describe.skipIf(!isRoot)('build', () => {
       'Dockerfile:4: process "/bin/sh -c exit 5" did not complete successfully: exit code: 5',
     );
   }, 120_000);
+
+  it('keeps a COPY --link layer cached when the steps before it change', async () => {
+    const ctx = await context({ 'linked.txt': 'linked\n' });
+    const df = 'FROM busybox\nARG V\nRUN echo "$V" > /v\nCOPY --link linked.txt /opt/linked.txt\n';
+    const one = await run(df, ctx, { buildArgs: { V: '1' }, tags: ['linked'] });
+    expect(one.stats).toMatchObject({ runsExecuted: 1, layersWritten: 2 });
+    const two = await run(df, ctx, { buildArgs: { V: '2' }, tags: ['linked'] });
+    expect(two.stats).toMatchObject({ cached: 1, runsExecuted: 1, layersWritten: 1 });
+    expect(two.config.rootfs.diff_ids.at(-1)).toBe(one.config.rootfs.diff_ids.at(-1));
+    const view = await viewOf(root, 'linked');
+    expect(await text(view, '/opt/linked.txt')).toBe('linked\n');
+    expect(await text(view, '/v')).toBe('2\n');
+  }, 120_000);
 });

@@ -112,6 +112,12 @@ export async function dispatchCopy(
       }
     }
     const dest = copyDestination(cmd.dest, workdirOf(state));
+    // --link (BuildKit): an independent layer; not used with --chmod, and lab needs numeric
+    // --chown ids for it (names would have to be looked up in the layers below)
+    const link =
+      cmd.link &&
+      (cmd.chmod === undefined || cmd.chmod === '') &&
+      (cmd.chown === undefined || cmd.chown === '' || /^\d+(?::\d+)?$/.test(cmd.chown));
     const chmod = cmd.chmod === undefined || cmd.chmod === '' ? undefined : parseChmod(cmd.chmod);
     const matcher = cmd.excludes.length > 0 ? createPatternMatcher(cmd.excludes) : undefined;
     const exclude =
@@ -180,7 +186,7 @@ export async function dispatchCopy(
         items.push({ tree: extraTree, rel });
         await hashSourcePath(extraTree, rel, hash);
       }
-      const key = cacheKey(state.fsKey, cmd.kind, {
+      const key = cacheKey(link ? 'link' : state.fsKey, cmd.kind, {
         dest,
         chown: cmd.chown ?? '',
         chmod: cmd.chmod ?? '',
@@ -194,25 +200,34 @@ export async function dispatchCopy(
 
     const perform = async (source: MountedSource | undefined): Promise<void> => {
       const { items, key } = await prepare(source);
-      await commitStep(session, state, vertex, key, commitMessage(cmd), async (rootfs) => {
-        const settings: CopySettings = {
-          keepOwner: source?.keepOwner ?? false,
-          ...(cmd.chown === undefined || cmd.chown === ''
-            ? {}
-            : { owner: await resolveOwner(cmd.chown, rootfs) }),
-          ...(chmod === undefined ? {} : { chmod }),
-          ...(exclude === undefined ? {} : { exclude }),
-          unpack: cmd.kind === 'add' && cmd.unpack !== false && urlSources.length === 0,
-        };
-        const local = items.filter((i) => i.tree !== extraTree);
-        const extra = items.filter((i) => i.tree === extraTree);
-        await copyInto(rootfs, dest, local, settings);
-        await copyInto(rootfs, dest, extra, {
-          ...settings,
-          keepOwner: false,
-          unpack: cmd.kind === 'add' && cmd.unpack === true,
-        });
-      });
+      await commitStep(
+        session,
+        state,
+        vertex,
+        key,
+        commitMessage(cmd),
+        async (rootfs) => {
+          const settings: CopySettings = {
+            keepOwner: source?.keepOwner ?? false,
+            ...(cmd.chown === undefined || cmd.chown === ''
+              ? {}
+              : { owner: await resolveOwner(cmd.chown, rootfs) }),
+            ...(chmod === undefined ? {} : { chmod }),
+            ...(exclude === undefined ? {} : { exclude }),
+            unpack: cmd.kind === 'add' && cmd.unpack !== false && urlSources.length === 0,
+          };
+          const local = items.filter((i) => i.tree !== extraTree);
+          const extra = items.filter((i) => i.tree === extraTree);
+          await copyInto(rootfs, dest, local, settings);
+          await copyInto(rootfs, dest, extra, {
+            ...settings,
+            keepOwner: false,
+            unpack: cmd.kind === 'add' && cmd.unpack === true,
+          });
+        },
+        ' # buildkit',
+        link,
+      );
     };
 
     if (localSources.length === 0) await perform(undefined);

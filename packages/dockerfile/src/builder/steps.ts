@@ -5,6 +5,7 @@
  * writes it).
  */
 import { processWord } from '../shell/lex.js';
+import { cacheKey } from './cache.js';
 import type { BuildSession, StageState, Vertex } from './session.js';
 
 const HISTORY_COMMENT = 'buildkit.dockerfile.v0';
@@ -78,8 +79,12 @@ export async function commitStep(
   createdBy: string,
   change: (rootfs: string) => Promise<void>,
   historySuffix = ' # buildkit',
+  link = false,
 ): Promise<'cached' | 'built'> {
   session.stats.steps++;
+  // a linked step's layer is made on an empty tree and keyed without the parent, so it stays
+  // cached when earlier steps change; the stage's state still moves on from its parent
+  const nextFsKey = link ? cacheKey(state.fsKey, 'link', key) : key;
   if (session.options.noCache !== true) {
     const record = await session.cache.get(key);
     if (
@@ -89,20 +94,20 @@ export async function commitStep(
       if (record.layer !== null) {
         state.layers = [...state.layers, record.layer];
       }
-      state.fsKey = key;
+      state.fsKey = nextFsKey;
       addHistory(session, state, createdBy + historySuffix, record.layer === null);
       session.stats.cached++;
       vertex.cached();
       return 'cached';
     }
   }
-  const layer = await session.workspace.change(state.layers, change);
+  const layer = await session.workspace.change(link ? [] : state.layers, change);
   if (layer !== null) {
     session.stats.layersWritten++;
     state.layers = [...state.layers, layer];
   }
   await session.cache.put(key, { layer, created: new Date().toISOString() });
-  state.fsKey = key;
+  state.fsKey = nextFsKey;
   addHistory(session, state, createdBy + historySuffix, layer === null);
   return 'built';
 }
