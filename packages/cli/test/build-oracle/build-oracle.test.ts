@@ -61,6 +61,10 @@ function sink(): Writable & { text: () => string } {
 
 /** Runs the lab CLI in process; throws with its stderr on a non-zero exit. */
 async function lab(root: string, args: string[], env: Record<string, string> = {}) {
+  return (await labOutput(root, args, env)).stdout;
+}
+
+async function labOutput(root: string, args: string[], env: Record<string, string> = {}) {
   const stdout = sink();
   const stderr = sink();
   const code = await run(['--root', root, ...args], {
@@ -72,7 +76,7 @@ async function lab(root: string, args: string[], env: Record<string, string> = {
     version: 'oracle',
   });
   if (code !== 0) throw new Error(`lab ${args.join(' ')} exited ${code}:\n${stderr.text()}`);
-  return stdout.text();
+  return { stdout: stdout.text(), stderr: stderr.text() };
 }
 
 function writeEntry(dir: string, rel: string, entry: ContextEntry, scratch: string): void {
@@ -144,6 +148,26 @@ function yarnRunNormalised(view: ImageView): ImageView {
           : l,
       ),
   };
+}
+
+/**
+ * The build steps of BuildKit's plain progress (`#N [stage i/n] INSTRUCTION` … `#N CACHED`),
+ * sorted (BuildKit prints vertices in the order it solves them), each `CACHED <instruction>` or `BUILT <instruction>`; FROM and internal vertices left
+ * out (docker 20.10 names the base `FROM docker.io/library/busybox`, lab with its tag).
+ */
+function stepsOf(progress: string): string[] {
+  const names = new Map<string, string>();
+  const cached = new Set<string>();
+  for (const line of progress.split('\n')) {
+    const named = /^#(\d+) \[(?:[^\]]+ )?\d+\/\d+\] (.*)$/.exec(line);
+    if (named !== null && !names.has(named[1]!)) names.set(named[1]!, named[2]!.trim());
+    const hit = /^#(\d+) CACHED$/.exec(line);
+    if (hit !== null) cached.add(hit[1]!);
+  }
+  return [...names]
+    .filter(([, name]) => !name.startsWith('FROM '))
+    .map(([id, name]) => `${cached.has(id) ? 'CACHED' : 'BUILT'} ${name}`)
+    .sort();
 }
 
 function describeBuild(b: OracleBuild): string {
@@ -269,6 +293,106 @@ describe.skipIf(!isRoot)('build oracle: lab build agrees with docker build (Buil
       }, 120_000);
     }
   }
+
+  it('cache: the steps answered from the cache after each change are the ones BuildKit reuses', async (t) => {
+    if (dockerd === undefined) {
+      t.skip(skipReason);
+      return;
+    }
+    const d = dockerd;
+    const ctx = mkdtempSync(join(tmp, 'cache-'));
+    writeFileSync(
+      join(ctx, 'Dockerfile'),
+      [
+        'FROM busybox',
+        'ARG V=1',
+        'ENV GREETING=hello',
+        'WORKDIR /cache-app',
+        'COPY files/ /cache-app/files/',
+        'COPY a.txt b.txt ./',
+        'RUN echo "built $GREETING" > built.txt',
+        'RUN echo "v=$V" > v.txt',
+        'COPY c.txt .',
+        'CMD ["cat", "built.txt"]',
+        '',
+      ].join('\n'),
+    );
+    mkdirSync(join(ctx, 'files/sub'), { recursive: true });
+    for (const [p, text] of [
+      ['a.txt', 'a\n'],
+      ['b.txt', 'b\n'],
+      ['c.txt', 'c\n'],
+      ['files/sub/d.txt', 'd\n'],
+    ] as const) {
+      writeFileSync(join(ctx, p), text);
+    }
+    const build = async (args: string[] = []) => {
+      const flags = ['build', '--network', 'none', '--progress', 'plain', ...args, ctx];
+      const [dockerRun, labRun] = await Promise.all([
+        d.dockerOutput(flags),
+        labOutput(root, flags),
+      ]);
+      return { docker: stepsOf(dockerRun.stderr), lab: stepsOf(labRun.stderr) };
+    };
+    await build(); // fills both caches; earlier cases may already hold some of these steps
+    // [what, change → extra build flags, steps BuildKit must rebuild]
+    const changes: [string, () => string[], number][] = [
+      ['nothing changed', () => [], 0],
+      [
+        'a.txt touched (mtime only)',
+        () => {
+          utimesSync(join(ctx, 'a.txt'), 1_000_000_000, 1_000_000_000);
+          return [];
+        },
+        0,
+      ],
+      [
+        'a.txt content changed',
+        () => {
+          writeFileSync(join(ctx, 'a.txt'), 'a changed\n');
+          return [];
+        },
+        4,
+      ],
+      [
+        'b.txt mode changed',
+        () => {
+          chmodSync(join(ctx, 'b.txt'), 0o600);
+          return [];
+        },
+        4,
+      ],
+      ['--build-arg V=2 (every RUN after the ARG sees it)', () => ['--build-arg', 'V=2'], 3],
+      [
+        'c.txt content changed (last COPY)',
+        () => {
+          writeFileSync(join(ctx, 'c.txt'), 'c changed\n');
+          return ['--build-arg', 'V=2'];
+        },
+        1,
+      ],
+      [
+        'a.txt, b.txt and V back to the first build',
+        () => {
+          writeFileSync(join(ctx, 'a.txt'), 'a\n');
+          chmodSync(join(ctx, 'b.txt'), 0o644);
+          writeFileSync(join(ctx, 'c.txt'), 'c\n');
+          return [];
+        },
+        0,
+      ],
+    ];
+    for (const [what, change, rebuilt] of changes) {
+      const args = change();
+      const steps = await build(args);
+      expect(steps.docker, `docker's steps after: ${what}`).toHaveLength(6);
+      expect(
+        steps.docker.filter((x) => x.startsWith('BUILT ')),
+        `docker's rebuilt steps after: ${what}`,
+      ).toHaveLength(rebuilt);
+      expect(steps.lab, `after: ${what}`).toEqual(steps.docker);
+    }
+  }, 180_000);
 
   it('examples/hello-node (the seed Dockerfile) on the node:16 stand-in, PROFILE=prod', async (t) => {
     if (dockerd === undefined) {

@@ -16,6 +16,8 @@ export const DOCKER_CLIENT = '/usr/bin/docker';
 export interface Dockerd {
   /** Runs the docker client against this daemon; rejects with stderr on a non-zero exit. */
   docker(args: readonly string[], options?: { cwd?: string }): Promise<string>;
+  /** Same, resolving with both streams (BuildKit's plain progress goes to stderr). */
+  dockerOutput(args: readonly string[]): Promise<{ stdout: string; stderr: string }>;
   /** Stops the daemon, unmounts leftovers under its data root and removes its directories. */
   stop(): Promise<void>;
   readonly log: string;
@@ -102,19 +104,21 @@ export async function startDockerd(dir: string): Promise<StartResult> {
     DOCKER_BUILDKIT: '1',
     DOCKER_CONFIG: config,
   };
-  const docker = async (args: readonly string[], options: { cwd?: string } = {}) => {
+  const dockerOutput = async (args: readonly string[], options: { cwd?: string } = {}) => {
     try {
       const r = await execFileP(DOCKER_CLIENT, [...args], {
         env,
         cwd: options.cwd ?? dir,
         maxBuffer: 64 * 1024 * 1024,
       });
-      return r.stdout;
+      return { stdout: r.stdout, stderr: r.stderr };
     } catch (err) {
       const e = err as { stderr?: string; message: string };
       throw new Error(`docker ${args.join(' ')} failed: ${e.stderr ?? e.message}`, { cause: err });
     }
   };
+  const docker = async (args: readonly string[], options: { cwd?: string } = {}) =>
+    (await dockerOutput(args, options)).stdout;
   const stop = async () => {
     if (pid !== undefined && alive(pid)) {
       try {
@@ -140,7 +144,7 @@ export async function startDockerd(dir: string): Promise<StartResult> {
     if (pid === undefined || !alive(pid)) break;
     try {
       await docker(['version']);
-      return { ok: true, dockerd: { docker, stop, log } };
+      return { ok: true, dockerd: { docker, dockerOutput, stop, log } };
     } catch {
       await sleep(250);
     }
