@@ -279,9 +279,14 @@ describe.skipIf(!isRoot)('build', () => {
     await run('FROM busybox\nONBUILD RUN echo triggered > /onbuild\n', undefined, {
       tags: ['parent-onbuild'],
     });
+    const names: string[] = [];
     const child = await run('FROM parent-onbuild\nRUN cat /onbuild\n', undefined, {
       tags: ['child-onbuild'],
+      onProgress: (e) => {
+        if (e.type === 'start') names.push(e.name);
+      },
     });
+    expect(names).toContain('[2/3] ONBUILD RUN echo triggered > /onbuild');
     expect(child.config.config?.OnBuild ?? null).toBeNull();
     expect(await text(await viewOf(root, 'child-onbuild'), '/onbuild')).toBe('triggered\n');
     expect(child.stats.runsExecuted + child.stats.cached).toBe(2);

@@ -390,8 +390,9 @@ async function buildStage(
     ...triggers.map((t) => ({ cmd: parseTrigger(t, resolved), onbuild: true })),
     ...resolved.stage.commands.map((cmd) => ({ cmd, onbuild: false })),
   ];
-  for (const { cmd } of commands) {
+  for (const { cmd, onbuild } of commands) {
     session.options.signal?.throwIfAborted();
+    state.onbuild = onbuild;
     try {
       const expanded = applyCommand(cmd, state.env, {
         escapeToken: session.escapeToken,

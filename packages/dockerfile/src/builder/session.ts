@@ -27,6 +27,8 @@ export interface StageState {
   /** Vertex counter of the stage (`[k/m]`). */
   index: number;
   total: number;
+  /** The step being dispatched is an ONBUILD trigger (its vertex says so). */
+  onbuild?: boolean;
   /** The stage name in vertex names; empty for a one-stage Dockerfile. */
   readonly prefixName: string;
 }

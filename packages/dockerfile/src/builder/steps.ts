@@ -28,7 +28,8 @@ export function stepName(state: StageState, text: string): string {
   state.index++;
   const width = 1 + Math.floor(Math.log10(state.total));
   const name = state.prefixName === '' ? '' : `${state.prefixName} `;
-  return `[${name}${String(state.index).padStart(width)}/${String(state.total)}] ${uppercaseCmd(text.replace(/\n[\s\S]*$/, ''))}`;
+  const onbuild = state.onbuild === true ? 'ONBUILD ' : '';
+  return `[${name}${String(state.index).padStart(width)}/${String(state.total)}] ${onbuild}${uppercaseCmd(text.replace(/\n[\s\S]*$/, ''))}`;
 }
 
 /**
