@@ -102,5 +102,7 @@ export function buildCacheReferences(root: string): GcReferences {
 
 /** Removes every record and cache mount of `root` (`lab builder prune`). */
 export async function pruneBuildCache(root: string): Promise<void> {
-  await rm(path.join(root, 'buildcache'), { recursive: true, force: true });
+  // records and mounts only: a running build's other files (bundles) stay
+  await rm(recordsDir(root), { recursive: true, force: true });
+  await rm(path.join(root, 'buildcache', 'mounts'), { recursive: true, force: true });
 }
