@@ -601,4 +601,24 @@ describe.skipIf(!isRoot)('build', () => {
     expect(await text(view, '/opt/linked.txt')).toBe('linked\n');
     expect(await text(view, '/v')).toBe('2\n');
   }, 120_000);
+
+  it('leaves mount points and copied-up parents out of RUN layers', async () => {
+    const r = await run(
+      [
+        'FROM busybox',
+        'RUN --mount=type=cache,target=/root/.cache --mount=type=tmpfs,target=/tmp/t true',
+        'RUN --mount=type=cache,target=/etc/cachedir echo changed > /etc/changed',
+      ].join('\n'),
+      undefined,
+      { noCache: true, tags: ['mountpoints'] },
+    );
+    const history = r.config.history!.slice(-2);
+    expect(history[0]!.empty_layer).toBe(true);
+    expect(history[1]!.empty_layer ?? false).toBe(false);
+    expect(r.config.rootfs.diff_ids).toHaveLength(2);
+    const view = await viewOf(root, 'mountpoints');
+    expect(await view.lookup('/etc/cachedir')).toBeUndefined();
+    expect(await view.lookup('/root/.cache')).toBeUndefined();
+    expect(await text(view, '/etc/changed')).toBe('changed\n');
+  }, 120_000);
 });

@@ -12,10 +12,12 @@ import {
   chainIDs,
   diffTrees,
   mountAll,
+  openUnionView,
   overlayChanges,
   unmount,
   unpackImageLayers,
   writeLayer,
+  type ChangeSet,
   type ContentLease,
   type ImageStore,
   type Snapshotter,
@@ -136,6 +138,38 @@ export function openWorkspace(options: WorkspaceOptions): Workspace {
     }
   }
 
+  /**
+   * Drops directories overlayfs only copied up (as parents of a change, or for a mount point
+   * that was removed again) with the same type, mode and owner as below: looked up in a union
+   * view of the parent's layers, so the whole lower tree is never scanned.
+   */
+  async function withoutCopiedUpDirs(
+    set: ChangeSet,
+    parent: string | undefined,
+  ): Promise<ChangeSet> {
+    if (parent === undefined) return set;
+    const lower = await openUnionView(await snapshotter.layerStack(parent), { format: 'overlay' });
+    const kept: ChangeSet['changes'] = [];
+    for (const change of set.changes) {
+      const info = set.upper.entries.get(change.path);
+      if (change.kind !== 'delete' && change.opaque !== true && info?.kind === 'dir') {
+        const before = await lower.lookup(`/${change.path}`);
+        if (
+          before !== undefined &&
+          before.type === 'dir' &&
+          (before.mode & 0o7777) === (info.mode & 0o7777) &&
+          before.uid === info.uid &&
+          before.gid === info.gid &&
+          Object.keys(info.xattrs).length === 0
+        ) {
+          continue;
+        }
+      }
+      kept.push(change);
+    }
+    return { ...set, changes: kept };
+  }
+
   return {
     ensure,
     async change(layers, fn) {
@@ -155,7 +189,7 @@ export function openWorkspace(options: WorkspaceOptions): Workspace {
         const upper = await snapshotter.writableDir(key);
         const set =
           snapshotter.layerFormat === 'overlay'
-            ? await overlayChanges(upper)
+            ? await withoutCopiedUpDirs(await overlayChanges(upper), parent)
             : await diffTrees(
                 parent === undefined ? undefined : await snapshotter.layerDir(parent),
                 upper,
