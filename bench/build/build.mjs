@@ -291,6 +291,17 @@ try {
     contexts.push(exampleContext());
   }
   if (contexts.length === 0) throw new Error(`unknown context ${which}: use small, example or all`);
+  // the clients' own start-up, part of every figure below
+  const floor = { lab: [], docker: [], buildah: [] };
+  for (let run = 0; run < RUNS; run++) {
+    floor.lab.push(timed(() => sh('node', [MAIN, '--version'])));
+    floor.docker.push(timed(() => docker(['--version'])));
+    floor.buildah.push(timed(() => buildah(['--version'])));
+  }
+  console.log(
+    `\nclient start-up floor (--version), median ms: lab ${median(floor.lab).toFixed(0)}, ` +
+      `docker ${median(floor.docker).toFixed(0)}, buildah ${median(floor.buildah).toFixed(0)}`,
+  );
   for (const ctx of contexts) benchContext(ctx);
 } finally {
   await stopDockerd();
