@@ -621,4 +621,30 @@ describe.skipIf(!isRoot)('build', () => {
     expect(await view.lookup('/root/.cache')).toBeUndefined();
     expect(await text(view, '/etc/changed')).toBe('changed\n');
   }, 120_000);
+
+  it('serializes sharing=locked cache mounts and separates sharing=private ones', async () => {
+    const step = (sharing: string, id: string): string =>
+      `RUN --mount=type=cache,id=${id},target=/c,sharing=${sharing} sh -c 'if [ -e /c/busy ]; then echo overlap >> /c/overlaps; fi; touch /c/busy; sleep 2; rm -f /c/busy'`;
+    const df = (sharing: string, id: string): string =>
+      [
+        'FROM busybox AS a',
+        step(sharing, id),
+        'FROM busybox AS b',
+        step(sharing, id),
+        'FROM busybox',
+        'COPY --from=a /etc/passwd /a',
+        'COPY --from=b /etc/passwd /b',
+        `RUN --mount=type=cache,id=${id},target=/c cat /c/overlaps > /overlaps 2>/dev/null; true`,
+      ].join('\n');
+    const locked = await run(df('locked', 'lock-test'), undefined, {
+      noCache: true,
+      tags: ['locked'],
+    });
+    expect(locked.stats.runsExecuted).toBe(3);
+    expect(await (await viewOf(root, 'locked')).lookup('/overlaps')).toMatchObject({ size: 0 });
+    await run(df('shared', 'shared-test'), undefined, { noCache: true, tags: ['shared'] });
+    expect(await text(await viewOf(root, 'shared'), '/overlaps')).toBe('overlap\n');
+    await run(df('private', 'private-test'), undefined, { noCache: true, tags: ['private'] });
+    expect(await (await viewOf(root, 'private')).lookup('/overlaps')).toMatchObject({ size: 0 });
+  }, 120_000);
 });

@@ -179,6 +179,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         tmp,
         stats,
         created,
+        cacheMountUsers: new Map(),
+        cacheMountLocks: new Map(),
         vertex,
         stage(index) {
           let p = building.get(index);

@@ -120,6 +120,23 @@ interface PreparedMounts {
   readonly mounts: ExecMount[];
   readonly env: string[];
   readonly keyParts: unknown[];
+  /** Cache-mount directories in use by this step, and whether they are `sharing=locked`. */
+  readonly cacheDirs: { dir: string; locked: boolean }[];
+}
+
+/** Waits for the `sharing=locked` cache directory `dir`; returns its release. */
+async function lockCacheDir(session: BuildSession, dir: string): Promise<() => void> {
+  const previous = session.cacheMountLocks.get(dir) ?? Promise.resolve();
+  let release: () => void = () => undefined;
+  const mine = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  session.cacheMountLocks.set(
+    dir,
+    previous.then(() => mine),
+  );
+  await previous;
+  return release;
 }
 
 async function prepareMounts(
@@ -131,6 +148,7 @@ async function prepareMounts(
   const mounts: ExecMount[] = [];
   const env: string[] = [];
   const keyParts: unknown[] = [];
+  const cacheDirs: { dir: string; locked: boolean }[] = [];
   const ns = session.options.buildArgs?.BUILDKIT_CACHE_MOUNT_NS ?? '';
   for (const m of cmd.mounts) {
     if (m.type === 'ssh') {
@@ -172,7 +190,13 @@ async function prepareMounts(
     }
     if (m.type === 'cache') {
       const id = m.id ?? target;
-      const dir = await session.cache.mountDir(`${ns}/${id}`);
+      let dir = await session.cache.mountDir(`${ns}/${id}`);
+      // private: a step that finds the directory in use gets one of its own
+      for (let n = 1; m.sharing === 'private' && (session.cacheMountUsers.get(dir) ?? 0) > 0; n++) {
+        dir = await session.cache.mountDir(`${ns}/${id}#private-${String(n)}`);
+      }
+      session.cacheMountUsers.set(dir, (session.cacheMountUsers.get(dir) ?? 0) + 1);
+      cacheDirs.push({ dir, locked: m.sharing === 'locked' });
       if (m.uid !== undefined || m.gid !== undefined) await chown(dir, m.uid ?? 0, m.gid ?? 0);
       if (m.mode !== undefined) await chmod(dir, m.mode);
       mounts.push({ type: 'bind', source: dir, target, readonly: m.readOnly });
@@ -211,7 +235,7 @@ async function prepareMounts(
     }
     mounts.push({ type: 'bind', source: host, target, readonly: m.readOnly });
   }
-  return { mounts, env, keyParts };
+  return { mounts, env, keyParts, cacheDirs };
 }
 
 async function withMountSources<T>(
@@ -283,78 +307,92 @@ export async function dispatchRun(
         pipes,
       });
       const createdBy = `RUN ${runCommandString(args, state)}`;
-      await commitStep(session, state, vertex, key, createdBy, async (rootfs) => {
-        const targets = prepared.mounts.map((m) => m.target);
-        if (network === 'host') {
-          for (const f of ['/etc/resolv.conf', '/etc/hosts']) {
-            prepared.mounts.push({ type: 'bind', source: f, target: f, readonly: true });
-            targets.push(f);
-          }
-        }
-        // mount points the runtime will create: removed afterwards so they stay out of the layer
-        const created: string[] = [];
-        for (const t of targets) {
-          let p = t;
-          let firstMissing: string | undefined;
-          while (
-            p !== '/' &&
-            !p.startsWith('/dev/') &&
-            !p.startsWith('/proc/') &&
-            !p.startsWith('/sys/')
-          ) {
-            try {
-              await lstat(await resolveInRoot(rootfs, p));
-              break;
-            } catch {
-              firstMissing = p;
-              p = path.posix.dirname(p);
+      try {
+        await commitStep(session, state, vertex, key, createdBy, async (rootfs) => {
+          const targets = prepared.mounts.map((m) => m.target);
+          if (network === 'host') {
+            for (const f of ['/etc/resolv.conf', '/etc/hosts']) {
+              prepared.mounts.push({ type: 'bind', source: f, target: f, readonly: true });
+              targets.push(f);
             }
           }
-          if (firstMissing !== undefined) created.push(await resolveInRoot(rootfs, firstMissing));
-        }
-        const out = new Tail((text) => {
-          vertex.log('stdout', text);
+          // mount points the runtime will create: removed afterwards so they stay out of the layer
+          const created: string[] = [];
+          for (const t of targets) {
+            let p = t;
+            let firstMissing: string | undefined;
+            while (
+              p !== '/' &&
+              !p.startsWith('/dev/') &&
+              !p.startsWith('/proc/') &&
+              !p.startsWith('/sys/')
+            ) {
+              try {
+                await lstat(await resolveInRoot(rootfs, p));
+                break;
+              } catch {
+                firstMissing = p;
+                p = path.posix.dirname(p);
+              }
+            }
+            if (firstMissing !== undefined) created.push(await resolveInRoot(rootfs, firstMissing));
+          }
+          const out = new Tail((text) => {
+            vertex.log('stdout', text);
+          });
+          tail = out;
+          session.options.signal?.throwIfAborted();
+          // sharing=locked: one step at a time per directory (taken in path order: no deadlock)
+          const releases: (() => void)[] = [];
+          const locked = prepared.cacheDirs
+            .filter((c) => c.locked)
+            .map((c) => c.dir)
+            .sort();
+          for (const dir of [...new Set(locked)]) releases.push(await lockCacheDir(session, dir));
+          session.stats.runsExecuted++;
+          let exitCode: number;
+          try {
+            ({ exitCode } = await session.options.executor.run({
+              id: `build-${createHash('sha256')
+                .update(`${key}${String(Date.now())}${String(Math.random())}`)
+                .digest('hex')
+                .slice(0, 24)}`,
+              rootfs,
+              args,
+              env: [...env, ...proxies, ...prepared.env],
+              cwd,
+              user,
+              network,
+              hostname: 'buildkitsandbox',
+              mounts: prepared.mounts,
+              stdout: out,
+              stderr: out,
+              ...(session.options.signal === undefined ? {} : { signal: session.options.signal }),
+            }));
+          } finally {
+            for (const release of releases) release();
+            for (const c of created) await rm(c, { recursive: true, force: true });
+          }
+          if (exitCode !== 0) {
+            throw stepError(
+              'failed-precondition',
+              {
+                file: session.dockerfileName,
+                line: cmd.range.start.line,
+                endLine: cmd.range.end.line,
+                instruction: name,
+                outputTail: out.tail(),
+                exitCode,
+              },
+              `process "${args.join(' ')}" did not complete successfully: exit code: ${String(exitCode)}`,
+            );
+          }
         });
-        tail = out;
-        session.options.signal?.throwIfAborted();
-        session.stats.runsExecuted++;
-        let exitCode: number;
-        try {
-          ({ exitCode } = await session.options.executor.run({
-            id: `build-${createHash('sha256')
-              .update(`${key}${String(Date.now())}${String(Math.random())}`)
-              .digest('hex')
-              .slice(0, 24)}`,
-            rootfs,
-            args,
-            env: [...env, ...proxies, ...prepared.env],
-            cwd,
-            user,
-            network,
-            hostname: 'buildkitsandbox',
-            mounts: prepared.mounts,
-            stdout: out,
-            stderr: out,
-            ...(session.options.signal === undefined ? {} : { signal: session.options.signal }),
-          }));
-        } finally {
-          for (const c of created) await rm(c, { recursive: true, force: true });
+      } finally {
+        for (const { dir } of prepared.cacheDirs) {
+          session.cacheMountUsers.set(dir, (session.cacheMountUsers.get(dir) ?? 1) - 1);
         }
-        if (exitCode !== 0) {
-          throw stepError(
-            'failed-precondition',
-            {
-              file: session.dockerfileName,
-              line: cmd.range.start.line,
-              endLine: cmd.range.end.line,
-              instruction: name,
-              outputTail: out.tail(),
-              exitCode,
-            },
-            `process "${args.join(' ')}" did not complete successfully: exit code: ${String(exitCode)}`,
-          );
-        }
-      });
+      }
     });
     vertex.done();
   } catch (err) {

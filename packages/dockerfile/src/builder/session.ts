@@ -59,6 +59,10 @@ export interface BuildSession {
   readonly stats: BuildStats;
   /** The creation time written into history and config (RFC 3339). */
   readonly created: string;
+  /** Steps of this build using each cache-mount directory now (for `sharing=private`). */
+  readonly cacheMountUsers: Map<string, number>;
+  /** The tail of each cache-mount directory's queue (for `sharing=locked`). */
+  readonly cacheMountLocks: Map<string, Promise<void>>;
   vertex(name: string): Vertex;
   /** The state of stage `index` once it is built (built on first request). */
   stage(index: number): Promise<StageState>;
