@@ -22,7 +22,14 @@ import {
   unpackImageLayers,
 } from '@lab/layers';
 import type { Process, RuntimeSpec } from '@lab/oci';
-import { failedPrecondition, invalidArgument, isLabError, isNotFound, notFound } from '@lab/oci';
+import {
+  failedPrecondition,
+  invalidArgument,
+  isFailedPrecondition,
+  isLabError,
+  isNotFound,
+  notFound,
+} from '@lab/oci';
 import { createSpec, processArgs } from '../bundle/create-spec.js';
 import type { NetworkMode } from '../bundle/create-spec.js';
 import type { ResolvConf } from '../bundle/etc-files.js';
@@ -629,7 +636,6 @@ export function openContainers(options: ContainersOptions): Containers {
           LOG_PUMP_SCRIPT,
           'lab-monitor',
           c.dir,
-          '0',
           ...(restartManager ? monitorCommand({ root, id: c.id }) : []),
         ],
         {
@@ -882,7 +888,7 @@ export function openContainers(options: ContainersOptions): Containers {
           return c;
         if (c.state.Status === 'exited' && c.state.MonitorPid === 0) return c;
         await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, 100);
+          const t = setTimeout(resolve, 25);
           changed = () => {
             clearTimeout(t);
             resolve();
@@ -896,11 +902,12 @@ export function openContainers(options: ContainersOptions): Containers {
     }
   }
 
+  /** Signals the container's process; one that has just exited (or is gone) is no error. */
   async function signalContainer(c: Container, sig: string, all: boolean): Promise<void> {
     try {
       await runtimeOf(c).kill(c.id, sig as NodeJS.Signals, { all });
     } catch (err) {
-      if (!isNotFound(err)) throw err;
+      if (!isNotFound(err) && !isFailedPrecondition(err)) throw err;
     }
   }
 

@@ -5,8 +5,7 @@
  *
  *     {"log":"hello\n","stream":"stdout","time":"2026-11-30T12:00:00.123456000Z"}
  *
- * Attached (`copy=1`), it also copies each line to its own stdout/stderr (pipes to `lab`; a
- * vanished reader is ignored: SIGPIPE is off). When both streams end (the container exited),
+ * An attached `lab` follows the log file for the output. When both streams end (the container exited),
  * it writes `finished` (the exit time) and, when a restart policy or `--rm` needs deciding
  * and no `lab` process is attached, execs the Node restart manager (`monitorMain`) in its
  * place — so a running container costs one bash of ~3–4 MB plus a forked copy for stderr, and
@@ -17,18 +16,18 @@
  * bash's byte-wise `read` on a pipe (a few MB/s), lines over bash's memory are not split.
  */
 
-/** The bash program. `$1` = container dir, `$2` = copy (0/1), `$3…` = command to exec at exit (may be empty). */
+/** The bash program. `$1` = container dir, `$2…` = command to exec at exit (may be empty). */
 /* `@{` stands for bash's `${` (a template literal would interpolate it). */
 export const LOG_PUMP_SCRIPT = String.raw`
 trap '' PIPE INT HUP TERM
 export TZ=UTC LC_ALL=C
-dir=$1 copy=$2
-shift 2
-exec 4<"$dir/stdout.fifo" 5<"$dir/stderr.fifo" 6>>"$dir/json.log" 7>&1 8>&2
+dir=$1
+shift
+exec 4<"$dir/stdout.fifo" 5<"$dir/stderr.fifo" 6>>"$dir/json.log"
 echo ok >&3
 exec 3>&-
 pump() {
-  local fd=$1 stream=$2 out=$3 line e t now nl c
+  local fd=$1 stream=$2 line e t now nl c ch
   while :; do
     if IFS= read -r -u "$fd" line; then nl='\n'
     elif [[ -n $line ]]; then nl=''
@@ -46,16 +45,13 @@ pump() {
       done
     fi
     printf '{"log":"%s%s","stream":"%s","time":"%s.%s000Z"}\n' "$e" "$nl" "$stream" "$now" "@{t#*.}" >&6
-    if [[ $copy == 1 ]]; then
-      if [[ -n $nl ]]; then printf '%s\n' "$line" >&"$out"; else printf '%s' "$line" >&"$out"; fi
-    fi 2>/dev/null
     [[ -n $nl ]] || break
   done
 }
-pump 5 stderr 8 &
-pump 4 stdout 7
+pump 5 stderr &
+pump 4 stdout
 wait
-exec 4<&- 5<&- 6>&- 7>&- 8>&- 1>/dev/null 2>/dev/null
+exec 4<&- 5<&- 6>&-
 printf '%s\n' "$EPOCHREALTIME" > "$dir/finished"
 if [[ $# -gt 0 ]]; then exec "$@"; fi
 `.replaceAll('@{', '${');

@@ -187,6 +187,17 @@ describe.skipIf(!isRoot)('lab container commands', () => {
     expect(ok).toEqual({ code: 0, stdout: 'x', stderr: '' });
   });
 
+  it('the log keeps every byte of text output: quotes, backslashes, tabs, control characters, a last line without newline', async () => {
+    const script = `printf 'a "quoted" \\\\ back\\tslash\\n'; printf 'bell\\007 esc\\033[0m\\r\\n' >&2; printf 'no newline'`;
+    const r = await lab(['run', '--name', 'bytes', 'busybox', 'sh', '-c', script]);
+    expect(r.stdout).toBe('a "quoted" \\ back\tslash\nno newline');
+    expect(r.stderr).toBe('bell\u0007 esc\u001b[0m\r\n');
+    const logs = await lab(['logs', 'bytes']);
+    expect(logs.stdout).toBe(r.stdout);
+    expect(logs.stderr).toBe(r.stderr);
+    await lab(['rm', 'bytes']);
+  });
+
   it('125 for lab failures, 126 when the command cannot be run, 127 when it is not found', async () => {
     const noImage = await lab(['run', '--rm', 'no-such-image']);
     expect(noImage.code).toBe(125);
@@ -499,7 +510,9 @@ describe.skipIf(!isRoot)('lab container commands', () => {
       async () => ((await inspect(looping)).RestartCount >= 1 ? true : undefined),
       'a restart',
     );
-    expect((await lab(['stop', '-t', '1', looping])).code).toBe(0);
+    const stopLoop = await lab(['stop', '-t', '1', looping]);
+    expect(stopLoop.stderr).toBe('');
+    expect(stopLoop.code).toBe(0);
     const stopped = await inspect(looping);
     expect(stopped.State.Status).toBe('exited');
     await new Promise((r) => setTimeout(r, 1500));
