@@ -2,8 +2,8 @@
  * The build oracle: every Dockerfile of ./cases.ts (and the example app under examples/) is
  * built by docker — dockerd 20.10's BuildKit, `docker build --network none` — and by `lab build`
  * from the same context and the same base images, and the two images must agree on the config
- * fields of {@link CONFIG_FIELDS} and on their file trees (paths, types, modes, owners,
- * contents, symlink targets). See ./image-tree.ts for the normalisations.
+ * fields of {@link CONFIG_FIELDS}, on their history (created_by and empty-layer flags) and on
+ * their file trees (paths, types, modes, owners, contents, symlink targets).
  *
  * Base images: the same rootfs tar (scripts/busybox-image.sh, scripts/node-image.sh) goes into
  * both, `docker import` and `lab import`, with the same --change instructions.
@@ -280,6 +280,7 @@ describe.skipIf(!isRoot)('build oracle: lab build agrees with docker build (Buil
           docker = { ...docker, tree: docker.tree.filter((l) => !stubs.includes(l)) };
         }
         expect(labView.config).toEqual(docker.config);
+        expect(labView.history).toEqual(docker.history);
         expect(treeDiff(docker, labView)).toEqual(
           b.knownDifferences ?? { onlyDocker: [], onlyLab: [] },
         );
@@ -418,6 +419,7 @@ describe.skipIf(!isRoot)('build oracle: lab build agrees with docker build (Buil
       'hello-node',
     );
     expect(labView.config).toEqual(docker.config);
+    expect(labView.history).toEqual(docker.history);
     expect(treeDiff(yarnRunNormalised(docker), yarnRunNormalised(labView))).toEqual({
       onlyDocker: [],
       onlyLab: [],

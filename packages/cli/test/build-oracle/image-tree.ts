@@ -41,6 +41,11 @@ export type ComparedConfig = Partial<Record<(typeof CONFIG_FIELDS)[number], unkn
 
 export interface ImageView {
   config: ComparedConfig;
+  /**
+   * One line per history entry: its `created_by`, normalised by {@link historyLine}, with
+   * ` (empty)` for metadata-only entries.
+   */
+  history: string[];
   /** `path type mode uid:gid detail`, sorted by path. */
   tree: string[];
   layers: number;
@@ -71,6 +76,22 @@ export function compareConfig(config: Record<string, unknown>): ComparedConfig {
     if (!isEmpty(v)) out[f] = v;
   }
   return out;
+}
+
+/**
+ * A history `created_by` without what the Dockerfile frontend of dockerd 20.10 (BuildKit 0.8)
+ * writes differently from today's BuildKit, which lab follows: HEALTHCHECK (Go `%v` of the
+ * struct), EXPOSE (a map vs a list) and ARG (the declared default vs the value used) keep only
+ * the instruction and the ARG's name; COPY/ADD lose their `--chown=`/`--chmod=` flags (not
+ * recorded by 0.8). Everything else (RUN with its `|N` args, ENV, LABEL, WORKDIR, USER, CMD, the
+ * entry order and the empty-layer flags) is compared as is.
+ */
+export function historyLine(createdBy: string): string {
+  const arg = /^ARG ([^=\s]+)/.exec(createdBy);
+  if (arg !== null) return `ARG ${arg[1]!} …`;
+  if (/^(HEALTHCHECK|EXPOSE) /.test(createdBy)) return `${createdBy.split(' ')[0]!} …`;
+  if (/^(COPY|ADD) /.test(createdBy)) return createdBy.replace(/ --(chown|chmod)=\S+/g, '');
+  return createdBy;
 }
 
 function clean(name: string): string {
@@ -181,10 +202,14 @@ export async function readImageArchive(archive: string, work: string): Promise<I
     if (first === undefined) throw new Error(`${archive}: manifest.json lists no image`);
     const image = JSON.parse(await readFile(join(unpacked, first.Config), 'utf8')) as {
       config?: Record<string, unknown>;
+      history?: { created_by?: string; empty_layer?: boolean }[];
     };
     for (const layer of first.Layers) await applyLayer(join(unpacked, layer), rootfs);
     return {
       config: compareConfig(image.config ?? {}),
+      history: (image.history ?? []).map(
+        (h) => `${historyLine(h.created_by ?? '')}${h.empty_layer === true ? ' (empty)' : ''}`,
+      ),
       tree: await listTree(rootfs),
       layers: first.Layers.length,
     };
