@@ -52,7 +52,7 @@ while [ $# -gt 0 ]; do
     --no-npm) with_npm=0; shift ;;
     --changes) mode=changes; shift ;;
     --fetch) mode=fetch; shift ;;
-    -h|--help) sed -n '2,30p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,28p' "${BASH_SOURCE[0]}"; exit 0 ;;
     -*) echo "node-image.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) name=$1; shift ;;
   esac
