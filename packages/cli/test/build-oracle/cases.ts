@@ -153,6 +153,12 @@ export const CASES: readonly OracleCase[] = [
       /^\/chmod-dir\/sub dir 0750 0:0$/,
       /^\/private-no-slash dir 0755 0:0$/,
       /^\/private-slash dir 0755 0:0$/,
+      // names from the stage's own /etc/passwd, added by a RUN
+      /^\/app-owned file 0644 1234:5678 /,
+      /^\/app-dir\/sub dir 0755 1234:0$/,
+      /^\/app-wd dir 0755 1234:5678$/,
+      /^\/app-wd\/made-by-app file 0644 1234:5678 0 /,
+      /^\/app-wd\/b\.txt file 0644 0:0 /,
     ],
     context: {
       'a.txt': 'a\n',
@@ -201,6 +207,13 @@ export const CASES: readonly OracleCase[] = [
       'RUN mkdir /real && ln -s /real /link && echo old > /over.txt && chmod 0600 /over.txt',
       'COPY a.txt /link/',
       'COPY b.txt /over.txt',
+      "RUN echo 'app:x:1234:5678::/home/app:/bin/sh' >> /etc/passwd && echo 'app:x:5678:' >> /etc/group",
+      'COPY --chown=app a.txt /app-owned',
+      'COPY --chown=app:root dir /app-dir/',
+      'USER app',
+      'WORKDIR /app-wd',
+      'RUN id > id.txt && touch made-by-app',
+      'COPY b.txt .',
     ),
   },
   {
