@@ -14,6 +14,7 @@ export default defineConfig({
   platform: 'node',
   target: 'node20',
   splitting: true,
+  minify: true,
   noExternal: [/.*/],
   banner: {
     js: [

@@ -1,5 +1,5 @@
 import { run as runWith } from './program.js';
-import { commandGroups } from './commands/index.js';
+import { groupsFor } from './commands/index.js';
 import type { CliContext } from './context.js';
 
 export type { CliContext, GlobalOptions } from './context.js';
@@ -8,6 +8,6 @@ export { UsageError, ExitError } from './errors.js';
 export { buildProgram, type Register } from './program.js';
 
 /** Runs the `lab` command line and resolves to its exit code. */
-export function run(argv: readonly string[], ctx: CliContext): Promise<number> {
-  return runWith(argv, ctx, commandGroups);
+export async function run(argv: readonly string[], ctx: CliContext): Promise<number> {
+  return runWith(argv, ctx, await groupsFor(argv));
 }
