@@ -237,6 +237,8 @@ describe.skipIf(!isRoot)('lab container commands', () => {
     const r = await lab([
       'run',
       '--rm',
+      '--network',
+      'none',
       'busybox',
       'sh',
       '-c',
@@ -246,6 +248,20 @@ describe.skipIf(!isRoot)('lab container commands', () => {
     expect(pid).toBe('1');
     expect(host).toMatch(/^[0-9a-f]{12}$/);
     expect(net).toBe('lo');
+  });
+
+  it('runs on the bridge network by default, as docker does', async () => {
+    const r = await lab([
+      'run',
+      '--rm',
+      'busybox',
+      'sh',
+      '-c',
+      'ls /sys/class/net; ip -4 -o addr show eth0',
+    ]);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines.slice(0, 2)).toEqual(['eth0', 'lo']);
+    expect(lines[2]).toMatch(/inet \d+\.\d+\.\d+\.\d+\/\d+/);
   });
 
   it('walks the lifecycle: create, start, pause, unpause, kill, start, stop, rm — with docker statuses and errors', async () => {

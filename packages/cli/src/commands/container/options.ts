@@ -33,10 +33,7 @@ export function addCreateFlags<C extends Command<any, any, any>>(cmd: C): C {
     .option('-v, --volume <spec>', 'bind mount a volume', collect, [])
     .option('--mount <spec>', 'attach a filesystem mount to the container', collect, [])
     .option('--tmpfs <spec>', 'mount a tmpfs directory', collect, [])
-    .option(
-      '--network <mode>',
-      'connect a container to a network (none, host, bridge; default none, bridge with -p)',
-    )
+    .option('--network <mode>', 'connect a container to a network (bridge, none, host)')
     .option('--net <mode>', 'alias of --network')
     .option('-m, --memory <bytes>', 'memory limit')
     .option('--cpus <n>', 'number of CPUs')
@@ -163,7 +160,7 @@ export async function createOptions(
     openStdin: o.interactive === true,
     labels,
     // lab's default is `none` (docker's is bridge): publishing a port asks for the bridge
-    network: o.net ?? o.network ?? (o.publish.length > 0 ? 'bridge' : 'none'),
+    network: o.net ?? o.network ?? 'bridge',
     ports: o.publish.map(parsePort),
     mounts,
     bindSpecs: o.volume,
