@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -239,13 +239,27 @@ describe.skipIf(!isRoot)('lab image commands', () => {
     const r2 = join(tmp, 'root-inuse');
     const file = join(tmp, 'docker-archive.tar');
     await lab(r2, ['load', '-i', file]);
-    mkdirSync(join(r2, 'containers', 'c1'), { recursive: true });
-    writeFileSync(join(r2, 'containers', 'c1', 'config.json'), JSON.stringify({ Image: id }));
-    const refused = await lab(r2, ['rmi', 'busybox']);
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/in use by a container/);
-    const forced = await lab(r2, ['rmi', '-f', 'busybox']);
-    expect(forced.stdout).toBe('Untagged: busybox:latest\n');
+    const created = await lab(r2, [
+      'create',
+      '--network',
+      'none',
+      '--name',
+      'c1',
+      'busybox',
+      'true',
+    ]);
+    expect(created.code).toBe(0);
+    try {
+      const refused = await lab(r2, ['rmi', 'busybox']);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/in use by a container/);
+      const forced = await lab(r2, ['rmi', '-f', 'busybox']);
+      expect(forced.stdout).toBe('Untagged: busybox:latest\n');
+      // the container still holds the image: gc kept its config blob
+      expect(readdirSync(join(r2, 'blobs', 'sha256'))).toContain(id.slice('sha256:'.length));
+    } finally {
+      expect((await lab(r2, ['rm', '-f', 'c1'])).code).toBe(0);
+    }
   });
 
   it('rmi deletes the image and its blobs; prune removes dangling images', async () => {

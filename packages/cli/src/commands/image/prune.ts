@@ -4,7 +4,7 @@ import { buildCacheReferences } from '@lab/dockerfile/builder';
 import { prune } from '@lab/layers';
 import type { CliContext, GlobalOptions } from '../../context.js';
 import { humanSize } from '../../output/human-size.js';
-import { containersUseImage } from './in-use.js';
+import { containerGcReferences, containersUseImage } from '@lab/lifecycle';
 import { familiar, openStore } from './store.js';
 
 async function confirm(ctx: CliContext, question: string): Promise<boolean> {
@@ -44,7 +44,7 @@ export function definePrune(
         dangling: !all,
         isInUse: containersUseImage(root),
         // the build cache's layers stay (docker's `builder prune` is separate)
-        gc: { references: [buildCacheReferences(root)] },
+        gc: { references: [buildCacheReferences(root), containerGcReferences(root)] },
       });
       if (result.removedImages.length > 0) {
         ctx.stdout.write('Deleted Images:\n');

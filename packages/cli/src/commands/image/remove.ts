@@ -4,7 +4,7 @@ import { removeImage } from '@lab/layers';
 import { isLabError } from '@lab/oci';
 import type { CliContext, GlobalOptions } from '../../context.js';
 import { ExitError } from '../../errors.js';
-import { containersUseImage } from './in-use.js';
+import { containerGcReferences, containersUseImage } from '@lab/lifecycle';
 import { familiar, openStore } from './store.js';
 
 /** `rm [-f] [--no-prune] IMAGE…` (`rmi`): prints `Untagged: …` and `Deleted: …` like docker. */
@@ -31,7 +31,7 @@ export function defineRemove(
             force: options.force === true,
             isInUse: containersUseImage(root),
             prune: options.prune,
-            gc: { references: [buildCacheReferences(root)] },
+            gc: { references: [buildCacheReferences(root), containerGcReferences(root)] },
           });
           for (const n of result.untagged) ctx.stdout.write(`Untagged: ${familiar(n)}\n`);
           for (const id of result.deleted) ctx.stdout.write(`Deleted: ${id}\n`);
