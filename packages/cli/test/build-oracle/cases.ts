@@ -270,6 +270,7 @@ export const CASES: readonly OracleCase[] = [
     name: 'RUN: shell and exec forms, ARG and ENV in the environment, SHELL, USER, whiteouts and opaque directories',
     expect: [
       /^\/swap1 file 0644 0:0 0 \w+$/,
+      /^\/proxy\.txt file 0644 0:0 51 /,
       /^\/swap2 dir /,
       /^\/swap3 dir /,
       /^\/opq\/a\/g file /,
@@ -306,7 +307,24 @@ export const CASES: readonly OracleCase[] = [
       'ARG SHADOW=arg',
       'RUN echo "$SHADOW" > /shadow.txt',
       'RUN chmod 0600 /shell.txt && chown 1000:1000 /env.txt',
+      'RUN echo "proxy=$HTTP_PROXY no_proxy=$no_proxy" > /proxy.txt',
     ),
+    // proxy args reach RUN without an ARG and stay out of the history
+    builds: [
+      {
+        buildArgs: { HTTP_PROXY: 'http://proxy.invalid:3128', no_proxy: 'localhost' },
+        /**
+         * lab bug (proxy env spellings): BuildKit gives every RUN each proxy arg in both
+         * spellings, HTTP_PROXY and http_proxy, NO_PROXY and no_proxy, … (`proxyEnvList` of
+         * the exec op, today with ALL_PROXY too); lab passes only the spelling given, so the
+         * `env` dump lacks http_proxy and NO_PROXY.
+         */
+        knownDifferences: {
+          onlyDocker: ['/run-env.txt file 0644 0:0 199 e21a3904de02b75f'],
+          onlyLab: ['/run-env.txt file 0644 0:0 143 479a4fe0a1b98947'],
+        },
+      },
+    ],
   },
   {
     name: 'RUN --mount: bind (context and stage), cache, tmpfs, secret',
