@@ -12,6 +12,8 @@ import { invalidArgument, isLabError } from '@lab/oci';
 import type { CliContext, GlobalOptions } from '../../context.js';
 import { ExitError } from '../../errors.js';
 import { renderRows } from '../../output/format.js';
+import { inspectImage } from '../image/inspect.js';
+import { openStore } from '../image/store.js';
 import { bytesSize } from '../../output/human-size.js';
 import { startContainer } from './attach.js';
 import type { CreateFlags } from './options.js';
@@ -272,6 +274,15 @@ export const defineInspect: Def = (parent, name, ctx, globals) =>
           );
         } catch (err) {
           if (!isLabError(err)) throw err;
+          // `lab inspect` (top level) inspects images too, as `docker inspect` does
+          if (err.code === 'not-found' && parent.parent === null) {
+            try {
+              out.push(inspectImage(await (await openStore(globals)).resolve(ref)));
+              continue;
+            } catch (imageErr) {
+              if (!isLabError(imageErr) || imageErr.code !== 'not-found') throw imageErr;
+            }
+          }
           ctx.stderr.write(`Error: ${err.message}\n`);
           failed = true;
         }

@@ -262,6 +262,16 @@ describe.skipIf(!isRoot)('lab image commands', () => {
     }
   });
 
+  it('top-level inspect falls back to images, as docker inspect does', async () => {
+    const r4 = join(tmp, 'root-inspect');
+    await lab(r4, ['load', '-i', join(tmp, 'docker-archive.tar')]);
+    const r = await lab(r4, ['inspect', '-f', '{{.Id}}', 'busybox']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${id}\n`);
+    const missing = await lab(r4, ['inspect', 'nosuch']);
+    expect(missing.code).toBe(1);
+  });
+
   it('rmi deletes the image and its blobs; prune removes dangling images', async () => {
     const r3 = join(tmp, 'root-rm');
     await lab(r3, ['load', '-i', join(tmp, 'oci-archive.tar')]);
