@@ -963,6 +963,12 @@ export function openContainers(options: ContainersOptions): Containers {
       return stopping ? { ...cur.state, ManuallyStopped: true } : undefined;
     });
     await signalContainer(c, sig, false);
+    if (c.state.Status === 'paused' && /^(SIG)?KILL$|^9$/i.test(sig)) {
+      // a frozen process cannot die: thaw it so the SIGKILL lands, as docker does
+      await runtimeOf(c)
+        .resume(c.id)
+        .catch(() => undefined);
+    }
     return c;
   }
 

@@ -264,6 +264,25 @@ describe.skipIf(!isRoot)('lab container commands', () => {
     expect(lines[2]).toMatch(/inet \d+\.\d+\.\d+\.\d+\/\d+/);
   });
 
+  it('kill of a paused container ends it with 137, as docker does', async () => {
+    expect((await lab(['run', '-d', '--name', 'frozen', 'busybox', 'sleep', '1000'])).code).toBe(0);
+    const status = async () =>
+      (
+        await lab(['ps', '-a', '--filter', 'name=^frozen$', '--format', '{{.Status}}'])
+      ).stdout.trim();
+    try {
+      expect((await lab(['pause', 'frozen'])).code).toBe(0);
+      expect(await status()).toMatch(/\(Paused\)$/);
+      expect((await lab(['kill', 'frozen'])).code).toBe(0);
+      await until(
+        async () => ((await status()).startsWith('Exited (137)') ? true : undefined),
+        'exit 137 after kill of a paused container',
+      );
+    } finally {
+      await lab(['rm', '-f', 'frozen']);
+    }
+  });
+
   it('walks the lifecycle: create, start, pause, unpause, kill, start, stop, rm — with docker statuses and errors', async () => {
     const created = await lab([
       'create',
