@@ -647,4 +647,20 @@ describe.skipIf(!isRoot)('build', () => {
     await run(df('private', 'private-test'), undefined, { noCache: true, tags: ['private'] });
     expect(await (await viewOf(root, 'private')).lookup('/overlaps')).toMatchObject({ size: 0 });
   }, 120_000);
+
+  it('gives RUN the proxy build args in both spellings, outside the history and the cache key', async () => {
+    const df = 'FROM busybox\nRUN env | grep -i _proxy= | sort > /proxies\n';
+    const r = await run(df, undefined, {
+      buildArgs: { HTTP_PROXY: 'http://proxy.invalid:3128', no_proxy: 'localhost' },
+      tags: ['proxies'],
+    });
+    expect(await text(await viewOf(root, 'proxies'), '/proxies')).toBe(
+      'HTTP_PROXY=http://proxy.invalid:3128\nNO_PROXY=localhost\nhttp_proxy=http://proxy.invalid:3128\nno_proxy=localhost\n',
+    );
+    expect(r.config.history!.at(-1)!.created_by).toBe(
+      'RUN /bin/sh -c env | grep -i _proxy= | sort > /proxies # buildkit',
+    );
+    const again = await run(df, undefined, { buildArgs: { HTTP_PROXY: 'http://other:1' } });
+    expect(again.stats.runsExecuted).toBe(0);
+  }, 120_000);
 });

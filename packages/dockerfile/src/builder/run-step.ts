@@ -69,6 +69,27 @@ function summarizeHeredoc(doc: string): string {
   return lines.length > 1 ? `${lines[0] ?? ''}...` : (lines[0] ?? '');
 }
 
+const PROXY_ORDER = ['HTTP_PROXY', 'HTTPS_PROXY', 'FTP_PROXY', 'NO_PROXY', 'ALL_PROXY'];
+
+/**
+ * The proxy build-args as the exec op sets them (BuildKit `proxyEnvFromBuildArgs` and
+ * `proxyEnvList`): each in both spellings (`HTTP_PROXY` and `http_proxy`), in a fixed order;
+ * of two spellings given, the one sorting last (lower case) wins.
+ */
+export function proxyEnvList(args: ReadonlyMap<string, string>): string[] {
+  const values = new Map<string, string>();
+  for (const key of [...args.keys()].sort()) {
+    const value = args.get(key)!;
+    if (value !== '') values.set(key.toUpperCase(), value);
+  }
+  const out: string[] = [];
+  for (const name of PROXY_ORDER) {
+    const v = values.get(name);
+    if (v !== undefined) out.push(`${name}=${v}`, `${name.toLowerCase()}=${v}`);
+  }
+  return out;
+}
+
 /** BuildKit's `runCommandString`: `|N K=V … args`. */
 function runCommandString(args: readonly string[], state: StageState): string {
   const seen = new Map<string, number>();
@@ -283,9 +304,7 @@ export async function dispatchRun(
     const user = config.User ?? '';
     const network = cmd.network === 'default' ? (session.options.network ?? 'host') : cmd.network;
     const env = [...state.env.env].map(([k, v]) => `${k}=${v}`);
-    const proxies = [...proxyEnvironment(session.options.buildArgs ?? {}, state.env)].map(
-      ([k, v]) => `${k}=${v}`,
-    );
+    const proxies = proxyEnvList(proxyEnvironment(session.options.buildArgs ?? {}, state.env));
     const froms = [
       ...new Set(cmd.mounts.filter((m) => m.type === 'bind').map((m) => m.from ?? '')),
     ];
