@@ -558,7 +558,9 @@ export function openContainers(options: ContainersOptions): Containers {
       ...(cfg.Config.WorkingDir === '' ? {} : { workdir: cfg.Config.WorkingDir }),
       ...(cfg.Config.User === '' ? {} : { user: cfg.Config.User }),
       hostname: cfg.Config.Hostname,
-      tty: false,
+      // -t: a pty of the container's own (its session's controlling terminal) where the
+      // runtime can hold one; the builtin runtime relays it to the given stdio
+      tty: cfg.Config.Tty && runtimeOf(cfg.HostConfig.Runtime).features.terminal,
       network,
       readonlyRootfs: hc.ReadonlyRootfs,
       ...(hc.Memory > 0 ? { memory: hc.Memory } : {}),

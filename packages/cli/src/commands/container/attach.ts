@@ -1,8 +1,11 @@
 /**
  * Starting a container and (for `run` without -d, `start -a`) staying attached: output is
- * read from the container's log as the monitor appends it; with `-t` on a real terminal the container gets the
- * terminal's fds directly and Ctrl-C/Ctrl-\ reach its processes through lab (the terminal
- * sends the signal to lab's process group; lab forwards it to every process of the container).
+ * read from the container's log as the monitor appends it. With `-t` on a real terminal the
+ * container gets the terminal's fds: a runtime with terminal support (builtin) gives the
+ * container a pty of its own (its controlling terminal) and relays it in raw mode, so Ctrl-C
+ * is a byte the container's terminal turns into SIGINT; with one that has none (runc here),
+ * the container uses lab's terminal directly and Ctrl-C/Ctrl-\ reach its processes through
+ * lab (the terminal signals lab's process group; lab forwards it to the container).
  */
 import { createWriteStream } from 'node:fs';
 import type { Containers } from '@lab/lifecycle';
@@ -66,8 +69,8 @@ export async function startContainer(
     w.on('error', () => undefined);
     ctx.stdin.pipe(w);
   }
-  // -t: the terminal's Ctrl-C/Ctrl-\ reach lab's process group; pass them to every process of
-  // the container (it has no controlling terminal of its own). Otherwise docker's sig-proxy:
+  // -t without a pty of the container's own: the terminal's Ctrl-C/Ctrl-\ reach lab's process
+  // group; pass them to every process of the container. Otherwise docker's sig-proxy:
   // signals lab receives go to the container's main process. Only when lab runs as a process
   // (its stdin has an fd), not when embedded.
   const forward = (sig: NodeJS.Signals, all: boolean) => () => {

@@ -633,6 +633,17 @@ describe.skipIf(!isRoot)('lab container commands', () => {
         await until(() => (/^\/ #/m.test(screen()) ? true : undefined), 'the shell prompt');
         tmux('send-keys', '-t', session, 'echo hello $((6*7))', 'Enter');
         await until(() => (screen().includes('hello 42') ? true : undefined), 'echo output');
+        // a terminal of its own: the session's size, and a controlling terminal (job control)
+        tmux(
+          'send-keys',
+          '-t',
+          session,
+          'stty size; echo ctty=$(cut -d" " -f7 /proc/self/stat)',
+          'Enter',
+        );
+        await until(() => (/ctty=\d+/.test(screen()) ? true : undefined), 'stty output');
+        expect(screen()).toMatch(/^30 120$/m);
+        expect(screen()).toMatch(/ctty=[1-9]\d*/);
         tmux('send-keys', '-t', session, 'sleep 30', 'Enter');
         await new Promise((r) => setTimeout(r, 500));
         tmux('send-keys', '-t', session, 'C-c');
