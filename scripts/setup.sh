@@ -16,6 +16,7 @@ APT_PACKAGES=(
   uidmap attr iproute2 util-linux tmux hyperfine jq
   iptables         # lab's bridge network: published ports are DNAT rules
   zstd openssl     # zstd: oracle for zstd layers; openssl: fast sha256 of big layers
+  xz-utils bzip2   # the build oracle's ADD cases (xz and bzip2 archives)
 )
 
 missing=()

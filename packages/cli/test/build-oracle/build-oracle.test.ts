@@ -109,7 +109,7 @@ function writeEntry(dir: string, rel: string, entry: ContextEntry, scratch: stri
       `--owner=${owner}`,
       `--group=${owner}`,
       '--numeric-owner',
-      entry.gzip === true ? '-czf' : '-cf',
+      { gzip: '-czf', xz: '-cJf', bzip2: '-cjf', none: '-cf' }[entry.compress ?? 'none'],
       abs,
       ...Object.keys(entry.tar)
         .map((p) => p.split('/')[0]!)

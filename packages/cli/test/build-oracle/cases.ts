@@ -15,7 +15,7 @@ export type ContextEntry =
   | { readonly dir: true; readonly mode?: number }
   | {
       readonly tar: Readonly<Record<string, ContextEntry>>;
-      readonly gzip?: boolean;
+      readonly compress?: 'gzip' | 'xz' | 'bzip2';
       /** Owner of every entry in the tar (`--owner`/`--group`), default 0. */
       readonly owner?: number;
     };
@@ -234,7 +234,7 @@ export const CASES: readonly OracleCase[] = [
     ),
   },
   {
-    name: 'ADD: local tar extraction (plain, gzip), plain files, --chown, --chmod',
+    name: 'ADD: local tar extraction (plain, gzip, xz, bzip2: by content, not name), plain files, --chown, --chmod',
     expect: [
       /^\/x\/sub\/inner\.txt file 0640 1000:1000 6 \w+ @base$/,
       /^\/x\/sub\/ln link 1000:1000 -> inner\.txt @base$/,
@@ -242,6 +242,10 @@ export const CASES: readonly OracleCase[] = [
       /^\/both\/top\.txt file /,
       /^\/z\/note\.txt file 0644 0:0 5 \w+ @context$/,
       /^\/mode\.txt file 0700 /,
+      /^\/compressed\/xzdir\/f file 0644 0:0 3 /,
+      /^\/compressed\/bzdir\/f file 0644 0:0 3 /,
+      /^\/fake\/fake\.tar file 0644 0:0 18 /,
+      /^\/secret\/key file 0600 42:42 2 /,
     ],
     context: {
       'plain.tar': {
@@ -253,7 +257,11 @@ export const CASES: readonly OracleCase[] = [
         },
         owner: 1000,
       },
-      'gz.tar.gz': { tar: { 'g/one': 'g1\n', 'g/two': 'g2\n' }, gzip: true },
+      'gz.tar.gz': { tar: { 'g/one': 'g1\n', 'g/two': 'g2\n' }, compress: 'gzip' },
+      'archive.xz': { tar: { 'xzdir/f': 'xz\n' }, compress: 'xz' },
+      'archive.bz': { tar: { 'bzdir/f': 'bz\n' }, compress: 'bzip2' },
+      'fake.tar': 'not a tar archive\n',
+      'private.tar': { tar: { 'secret/key': { content: 'k\n', mode: 0o600 } }, owner: 42 },
       'note.txt': 'note\n',
     },
     dockerfile: lines(
@@ -264,6 +272,9 @@ export const CASES: readonly OracleCase[] = [
       'ADD note.txt /z/',
       'ADD --chown=1000:1000 note.txt /owned.txt',
       'ADD --chmod=0700 note.txt /mode.txt',
+      'ADD archive.xz archive.bz /compressed/',
+      'ADD fake.tar /fake/',
+      'ADD private.tar /',
     ),
   },
   {
