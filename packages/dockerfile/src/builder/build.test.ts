@@ -466,9 +466,9 @@ describe.skipIf(!isRoot)('build', () => {
   it('builds independent stages concurrently and names their vertices [stage k/m]', async () => {
     const df = [
       'FROM busybox AS left',
-      'RUN sleep 1 && echo L > /l',
+      'RUN sleep 3 && echo L > /l',
       'FROM busybox AS right',
-      'RUN sleep 1 && echo R > /r',
+      'RUN sleep 3 && echo R > /r',
       'FROM busybox',
       'COPY --from=left /l /l',
       'COPY --from=right /r /r',
@@ -479,8 +479,8 @@ describe.skipIf(!isRoot)('build', () => {
     for (const e of events) if (e.type === 'start') names.set(e.id, e.name);
     const at = (type: string, name: string): number =>
       events.findIndex((e) => e.type === type && names.get(e.id) === name);
-    const leftRun = '[left 2/2] RUN sleep 1 && echo L > /l';
-    const rightRun = '[right 2/2] RUN sleep 1 && echo R > /r';
+    const leftRun = '[left 2/2] RUN sleep 3 && echo L > /l';
+    const rightRun = '[right 2/2] RUN sleep 3 && echo R > /r';
     expect(at('start', leftRun)).toBeGreaterThanOrEqual(0);
     // both RUNs are under way before either finishes
     expect(at('start', rightRun)).toBeLessThan(at('done', leftRun));
@@ -642,8 +642,6 @@ describe.skipIf(!isRoot)('build', () => {
     });
     expect(locked.stats.runsExecuted).toBe(3);
     expect(await (await viewOf(root, 'locked')).lookup('/overlaps')).toMatchObject({ size: 0 });
-    await run(df('shared', 'shared-test'), undefined, { noCache: true, tags: ['shared'] });
-    expect(await text(await viewOf(root, 'shared'), '/overlaps')).toBe('overlap\n');
     await run(df('private', 'private-test'), undefined, { noCache: true, tags: ['private'] });
     expect(await (await viewOf(root, 'private')).lookup('/overlaps')).toMatchObject({ size: 0 });
   }, 120_000);
