@@ -50,6 +50,7 @@ const RUN_FLAGS = [
   '--network',
   'none',
 ];
+const BRIDGE_FLAGS = RUN_FLAGS.slice(0, -2); // podman's default network (netavark bridge)
 const podman = (...args) => sh('podman', [...PODMAN_FLAGS, ...args]);
 
 function stats(samples) {
@@ -87,9 +88,13 @@ try {
   let runcN = 0;
 
   const cases = {
-    'run --rm busybox true': {
-      lab: () => lab('run', '--rm', 'busybox', 'true'),
+    'run --rm --network none busybox true': {
+      lab: () => lab('run', '--rm', '--network', 'none', 'busybox', 'true'),
       podman: () => podman('run', '--rm', ...RUN_FLAGS, 'busybox', 'true'),
+    },
+    'run --rm busybox true (default bridge network)': {
+      lab: () => lab('run', '--rm', 'busybox', 'true'),
+      podman: () => podman('run', '--rm', ...BRIDGE_FLAGS, 'busybox', 'true'),
     },
   };
   const floors = {
@@ -115,7 +120,7 @@ try {
       if (keep) add(name, t);
     }
     for (const [tool, cli, runFlags] of [
-      ['lab', lab, []],
+      ['lab', lab, ['--network', 'none']],
       ['podman', podman, RUN_FLAGS],
     ]) {
       let id = '';
