@@ -492,10 +492,16 @@ export const CASES: readonly OracleCase[] = [
       'ENV STAGE=b',
       'FROM busybox AS c',
       'COPY --from=b /b /from-b',
+      'FROM busybox AS Broken',
+      'RUN exit 3',
+      'FROM busybox AS Mixed',
+      'RUN echo mixed > /m',
       'FROM c',
+      'COPY --from=mixed /m /from-mixed',
       'LABEL last=yes',
     ),
-    builds: [{ target: 'b' }, { target: 'A' }, {}],
+    // stage names are case-insensitive in --target and --from; the unused failing stage is skipped
+    builds: [{ target: 'b' }, { target: 'A' }, { target: 'MIXED' }, {}],
   },
   {
     name: '.dockerignore',
