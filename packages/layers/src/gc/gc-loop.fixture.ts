@@ -1,8 +1,9 @@
 /**
  * Child process for the gc-vs-commit race test: runs gc on the store at argv[2] over and over
- * until the file argv[3] exists, then prints how many rounds it ran.
+ * until the file argv[3] exists, then prints how many rounds it ran. After its first round it
+ * creates `<argv[3]>.started`, so the test starts writing only once gc is really looping.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { openImageStore } from '../images/image-store.js';
 import { gc } from './gc.js';
 
@@ -13,6 +14,6 @@ const images = await openImageStore(root);
 let rounds = 0;
 while (!existsSync(stopFile)) {
   await gc(images);
-  rounds++;
+  if (rounds++ === 0) writeFileSync(`${stopFile}.started`, '');
 }
 process.stdout.write(`${rounds}\n`);

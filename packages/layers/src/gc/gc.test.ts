@@ -363,6 +363,12 @@ describe('gc racing image writers in another process', () => {
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     const exited = new Promise<number | null>((ok) => child.on('close', ok));
     try {
+      // start writing only once the other process is collecting (its start-up is slow under load)
+      const { existsSync } = await import('node:fs');
+      for (let i = 0; i < 600 && !existsSync(`${stop}.started`) && child.exitCode === null; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(existsSync(`${stop}.started`), `the gc loop did not start: ${err}`).toBe(true);
       for (let round = 0; round < 8; round++) {
         await withLease(root, async (lease) => {
           const base = await makeLayer(images.content, { [`base${round}`]: String(round) }, lease);
