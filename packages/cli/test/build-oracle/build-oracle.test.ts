@@ -23,11 +23,9 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { Readable, Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../src/index.js';
+import { BUSYBOX_CHANGES, isRoot, REPO, runLab } from '../harness.js';
 import {
   CASES,
   type ContextEntry,
@@ -38,26 +36,8 @@ import {
 import { startDockerd, type Dockerd } from './dockerd.js';
 import { CONTEXT_MTIME, readImageArchive, type ImageView } from './image-tree.js';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
-const BUSYBOX_CHANGES = [
-  'CMD ["sh"]',
-  'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-];
 const EPOCH = '946684800';
-const isRoot = process.getuid?.() === 0;
 if (!isRoot) console.warn('build oracle skipped: it needs root (dockerd, lab build mounts)');
-
-function sink(): Writable & { text: () => string } {
-  const chunks: Buffer[] = [];
-  const w = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      chunks.push(Buffer.from(chunk));
-      done();
-    },
-  }) as Writable & { text: () => string };
-  w.text = () => Buffer.concat(chunks).toString('utf8');
-  return w;
-}
 
 /** Runs the lab CLI in process; throws with its stderr on a non-zero exit. */
 async function lab(root: string, args: string[], env: Record<string, string> = {}) {
@@ -65,18 +45,9 @@ async function lab(root: string, args: string[], env: Record<string, string> = {
 }
 
 async function labOutput(root: string, args: string[], env: Record<string, string> = {}) {
-  const stdout = sink();
-  const stderr = sink();
-  const code = await run(['--root', root, ...args], {
-    stdin: Readable.from([]),
-    stdout,
-    stderr,
-    env,
-    cwd: REPO,
-    version: 'oracle',
-  });
-  if (code !== 0) throw new Error(`lab ${args.join(' ')} exited ${code}:\n${stderr.text()}`);
-  return { stdout: stdout.text(), stderr: stderr.text() };
+  const r = await runLab(args, { root, env, cwd: REPO, version: 'oracle' });
+  if (r.code !== 0) throw new Error(`lab ${args.join(' ')} exited ${r.code}:\n${r.stderr}`);
+  return { stdout: r.stdout, stderr: r.stderr };
 }
 
 function writeEntry(dir: string, rel: string, entry: ContextEntry, scratch: string): void {

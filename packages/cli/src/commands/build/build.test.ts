@@ -1,46 +1,19 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { Readable, Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../index.js';
+import { busyboxRootfs, isRoot, PATH_ENV, runLab, type LabResult } from '../../../test/harness.js';
 import { parseBuildArgs, parseSecret } from './index.js';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../..');
-const PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-const isRoot = process.getuid?.() === 0;
 if (!isRoot) console.warn('lab build CLI tests skipped: builds need root (mounts, namespaces)');
 
-function sink(): Writable & { text: () => string } {
-  const chunks: Buffer[] = [];
-  const w = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      chunks.push(Buffer.from(chunk));
-      done();
-    },
-  }) as Writable & { text: () => string };
-  w.text = () => Buffer.concat(chunks).toString('utf8');
-  return w;
-}
-
-async function lab(
+function lab(
   root: string,
   args: string[],
   opts: { stdin?: string; env?: Record<string, string>; cwd?: string } = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = sink();
-  const stderr = sink();
-  const code = await run(['--root', root, ...args], {
-    stdin: Readable.from(opts.stdin === undefined ? [] : [Buffer.from(opts.stdin)]),
-    stdout,
-    stderr,
-    env: { ...opts.env },
-    cwd: opts.cwd ?? process.cwd(),
-    version: 'test',
-  });
-  return { code, stdout: stdout.text(), stderr: stderr.text() };
+): Promise<LabResult> {
+  return runLab(args, { root, ...opts });
 }
 
 describe('build flag parsing', () => {
@@ -64,8 +37,7 @@ describe.skipIf(!isRoot)('lab build', () => {
   beforeAll(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'lab-cli-build-'));
     root = join(tmp, 'root');
-    const rootfs = join(tmp, 'rootfs.tar');
-    execFileSync('bash', [join(REPO, 'scripts/busybox-image.sh'), '--rootfs-tar', rootfs]);
+    const rootfs = busyboxRootfs(tmp);
     const r = await lab(
       root,
       ['import', '--change', 'CMD ["sh"]', '--change', `ENV ${PATH_ENV}`, rootfs, 'busybox'],

@@ -8,15 +8,18 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { Readable, Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../index.js';
+import {
+  busyboxRootfs,
+  isRoot,
+  PATH_ENV,
+  REPO,
+  runLab,
+  until,
+  type LabResult as Result,
+} from '../../../test/harness.js';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../..');
-const PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-const isRoot = process.getuid?.() === 0;
 if (!isRoot) console.warn('lab container CLI tests skipped: containers need root');
 const hasTmux = (() => {
   try {
@@ -28,38 +31,10 @@ const hasTmux = (() => {
   }
 })();
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function sink(): Writable & { text: () => string } {
-  const chunks: Buffer[] = [];
-  const w = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      chunks.push(Buffer.from(chunk));
-      done();
-    },
-  }) as Writable & { text: () => string };
-  w.text = () => Buffer.concat(chunks).toString('utf8');
-  return w;
-}
-
 let root = '';
 
-async function lab(args: string[], opts: { stdin?: string } = {}): Promise<Result> {
-  const stdout = sink();
-  const stderr = sink();
-  const code = await run(['--root', root, ...args], {
-    stdin: Readable.from(opts.stdin === undefined ? [] : [Buffer.from(opts.stdin)]),
-    stdout,
-    stderr,
-    env: {},
-    cwd: process.cwd(),
-    version: 'test',
-  });
-  return { code, stdout: stdout.text(), stderr: stderr.text() };
+function lab(args: string[], opts: { stdin?: string } = {}): Promise<Result> {
+  return runLab(args, { root, stdin: opts.stdin });
 }
 
 /** The CLI as a separate process (from source through tsx). */
@@ -104,20 +79,6 @@ async function inspect(ref: string): Promise<Inspected> {
   return (JSON.parse(r.stdout) as Inspected[])[0]!;
 }
 
-async function until<T>(
-  fn: () => T | undefined | Promise<T | undefined>,
-  what: string,
-  ms = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 function mountsUnder(dir: string): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
@@ -144,8 +105,7 @@ describe.skipIf(!isRoot)('lab container commands', () => {
 
   beforeAll(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'lab-cli-container-'));
-    const rootfs = join(tmp, 'rootfs.tar');
-    execFileSync('bash', [join(REPO, 'scripts/busybox-image.sh'), '--rootfs-tar', rootfs]);
+    const rootfs = busyboxRootfs(tmp);
     root = join(tmp, 'root');
     const r = await lab([
       'import',

@@ -1,13 +1,11 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { commitImage, openImageStore } from '@lab/layers';
 import { hostPlatform } from '@lab/oci';
-import type { CliContext } from '../../context.js';
-import { run } from '../../index.js';
+import { runLab, type LabResult } from '../../../test/harness.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../..');
 const dataDir =
@@ -24,30 +22,8 @@ function file(name: string, text: string): string {
   return name;
 }
 
-function collect(stream: PassThrough): () => string {
-  const chunks: Buffer[] = [];
-  stream.on('data', (c: Buffer) => chunks.push(c));
-  return () => Buffer.concat(chunks).toString('utf8');
-}
-
-async function lab(
-  argv: string[],
-  stdin = '',
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out = collect(stdout);
-  const err = collect(stderr);
-  const ctx: CliContext = {
-    stdin: Readable.from([Buffer.from(stdin)]),
-    stdout,
-    stderr,
-    env: {},
-    cwd: dir,
-    version: '0.0.0-test',
-  };
-  const code = await run(argv, ctx);
-  return { code, stdout: out(), stderr: err() };
+function lab(argv: string[], stdin = ''): Promise<LabResult> {
+  return runLab(argv, { stdin, cwd: dir, version: '0.0.0-test' });
 }
 
 describe('lab dockerfile lint', () => {

@@ -1,13 +1,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { DockerfileParseError, parse } from '@lab/dockerfile';
 import { isLabError } from '@lab/oci';
 import { describe, expect, it } from 'vitest';
-import type { CliContext } from '../../context.js';
-import { run } from '../../index.js';
+import { runLab, type LabResult } from '../../../test/harness.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../..');
 const dataDir =
@@ -16,30 +14,8 @@ const dataDir =
 const parserCases = readdirSync(path.join(dataDir, 'parser')).sort();
 const binary = path.join(repoRoot, 'apps/lab/dist/main.js');
 
-function collect(stream: PassThrough): () => string {
-  const chunks: Buffer[] = [];
-  stream.on('data', (c: Buffer) => chunks.push(c));
-  return () => Buffer.concat(chunks).toString('utf8');
-}
-
-async function lab(
-  argv: string[],
-  stdin = '',
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out = collect(stdout);
-  const err = collect(stderr);
-  const ctx: CliContext = {
-    stdin: Readable.from([Buffer.from(stdin)]),
-    stdout,
-    stderr,
-    env: {},
-    cwd: dataDir,
-    version: '0.0.0-test',
-  };
-  const code = await run(argv, ctx);
-  return { code, stdout: out(), stderr: err() };
+function lab(argv: string[], stdin = ''): Promise<LabResult> {
+  return runLab(argv, { stdin, cwd: dataDir, version: '0.0.0-test' });
 }
 
 describe('lab dockerfile parse (in process)', () => {

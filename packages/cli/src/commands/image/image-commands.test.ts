@@ -1,35 +1,20 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../index.js';
+import {
+  busyboxRootfs,
+  isRoot,
+  PATH_ENV,
+  runLab,
+  sink,
+  type LabResult as Result,
+} from '../../../test/harness.js';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../..');
-const PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-const isRoot = process.getuid?.() === 0;
 if (!isRoot)
   console.warn('lab image CLI tests skipped: building the busybox rootfs needs root (chroot)');
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function sink(): Writable & { text: () => string } {
-  const chunks: Buffer[] = [];
-  const w = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      chunks.push(Buffer.from(chunk));
-      done();
-    },
-  }) as Writable & { text: () => string };
-  w.text = () => Buffer.concat(chunks).toString('utf8');
-  return w;
-}
 
 let lastBytes = Buffer.alloc(0);
 /** A stdout that keeps the bytes written (in `lastBytes`). */
@@ -44,22 +29,12 @@ function bytesSink(): Writable {
   });
 }
 
-async function lab(
+function lab(
   root: string,
   args: string[],
   opts: { stdin?: Buffer; env?: Record<string, string> } = {},
 ): Promise<Result> {
-  const stdout = sink();
-  const stderr = sink();
-  const code = await run(['--root', root, ...args], {
-    stdin: Readable.from(opts.stdin === undefined ? [] : [opts.stdin]),
-    stdout,
-    stderr,
-    env: { ...opts.env },
-    cwd: process.cwd(),
-    version: 'test',
-  });
-  return { code, stdout: stdout.text(), stderr: stderr.text() };
+  return runLab(args, { root, stdin: opts.stdin, env: opts.env });
 }
 
 describe.skipIf(!isRoot)('lab image commands', () => {
@@ -70,8 +45,7 @@ describe.skipIf(!isRoot)('lab image commands', () => {
 
   beforeAll(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'lab-cli-image-'));
-    rootfs = join(tmp, 'rootfs.tar');
-    execFileSync('bash', [join(REPO, 'scripts/busybox-image.sh'), '--rootfs-tar', rootfs]);
+    rootfs = busyboxRootfs(tmp);
     root = join(tmp, 'root');
     const r = await lab(
       root,

@@ -2,30 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
 import type { Container } from '@lab/lifecycle';
 import { openVolumeProvider } from '@lab/lifecycle';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { run } from '../../program.js';
+import { runLab, type LabResult as Result } from '../../../test/harness.js';
 import { registerVolume } from './index.js';
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function sink(): Writable & { text: () => string } {
-  const chunks: Buffer[] = [];
-  const w = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      chunks.push(Buffer.from(chunk));
-      done();
-    },
-  }) as Writable & { text: () => string };
-  w.text = () => Buffer.concat(chunks).toString('utf8');
-  return w;
-}
 
 describe('lab volume', () => {
   let root = '';
@@ -38,22 +19,13 @@ describe('lab volume', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  async function lab(args: string[], stdin = ''): Promise<Result> {
-    const stdout = sink();
-    const stderr = sink();
-    const code = await run(
-      ['--root', root, ...args],
-      {
-        stdin: Readable.from(stdin === '' ? [] : [stdin]),
-        stdout,
-        stderr,
-        env: {},
-        cwd: root,
-        version: 'test',
-      },
-      [registerVolume],
-    );
-    return { code, stdout: stdout.text(), stderr: stderr.text() };
+  function lab(args: string[], stdin = ''): Promise<Result> {
+    return runLab(args, {
+      root,
+      stdin: stdin === '' ? undefined : stdin,
+      cwd: root,
+      groups: [registerVolume],
+    });
   }
 
   it('creates volumes and lists them as docker does', async () => {
