@@ -38,6 +38,16 @@ describe('container locks', () => {
     expect(v).toBe(42);
   });
 
+  it('treats a young lock whose owner file is still empty as held (its holder is writing it)', async () => {
+    const lock = join(dir, 'd.lock');
+    await mkdir(lock);
+    await writeFile(join(lock, 'owner'), '');
+    await expect(
+      withFileLock(lock, () => Promise.resolve('taken'), { waitMs: 300 }),
+    ).rejects.toThrow(/timed out waiting for the lock/);
+    await rm(lock, { recursive: true, force: true });
+  });
+
   it('takes over the lock of a process that died holding it', async () => {
     const lock = join(dir, 'c.lock');
     const child = spawn('sleep', ['0']);

@@ -24,22 +24,32 @@ async function selfStartTime(): Promise<number> {
   return ownStartTime;
 }
 
-async function ownerAlive(lockDir: string): Promise<boolean> {
-  let text: string;
+/** What a waiter makes of a lock directory it could not create. */
+async function ownerAlive(lockDir: string): Promise<{ alive: boolean; owner: string }> {
+  let text = '';
   try {
     text = await readFile(join(lockDir, 'owner'), 'utf8');
   } catch {
-    // between mkdir and the owner write, or a holder that died right after mkdir
-    try {
-      const st = await stat(lockDir);
-      return Date.now() - st.mtimeMs < 2000;
-    } catch {
-      return false;
-    }
+    // no owner file yet: see below
   }
   const [pid, start] = text.trim().split(' ').map(Number);
-  if (pid === undefined || start === undefined) return false;
-  return isSameProcessAlive(pid, start);
+  if (pid === undefined || start === undefined || !pid || Number.isNaN(start)) {
+    // between mkdir and a complete owner write (the file may exist and still be empty), or a
+    // holder that died right there: young lock directories count as held
+    try {
+      const st = await stat(lockDir);
+      return { alive: Date.now() - st.mtimeMs < 2000, owner: text };
+    } catch {
+      return { alive: false, owner: text };
+    }
+  }
+  return { alive: await isSameProcessAlive(pid, start), owner: text };
+}
+
+/** Removes a lock whose owner is dead, unless someone took it over since we looked. */
+async function removeStale(lockDir: string, staleOwner: string): Promise<void> {
+  const now = await readFile(join(lockDir, 'owner'), 'utf8').catch(() => '');
+  if (now === staleOwner) await rm(lockDir, { recursive: true, force: true });
 }
 
 /** Runs `fn` holding the lock directory `lockDir` (created next to what it guards). */
@@ -59,8 +69,9 @@ export async function withFileLock<T>(
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    if (!(await ownerAlive(lockDir))) {
-      await rm(lockDir, { recursive: true, force: true });
+    const seen = await ownerAlive(lockDir);
+    if (!seen.alive) {
+      await removeStale(lockDir, seen.owner);
       continue;
     }
     if (Date.now() > deadline) {
